@@ -1,0 +1,53 @@
+import PersonaCore
+
+/// Every command of the workbench. Each area of the product declares its commands in its
+/// own file under Commands/ (`storeCommands`, `modelCommands`, …); help and tab completion
+/// are generated from this one list. No prefix matching: a new command never changes
+/// what an old session file means.
+public enum CommandTable {
+    public static let all: [CommandSpec] = {
+        let areas: [[CommandSpec]] = [
+            sessionCommands, storeCommands, textCommands, modelCommands, dataCommands,
+            inspectCommands, sampleCommands, trainCommands, benchCommands,
+        ]
+        return areas.flatMap { $0 }
+    }()
+
+    private static let byName: [String: CommandSpec] = {
+        var table: [String: CommandSpec] = [:]
+        for c in all { table[c.name] = c }
+        return table
+    }()
+
+    public static func command(named name: String) -> CommandSpec? { byName[name] }
+
+    /// Finds the command the words start with (two-word names first) and the words left over.
+    public static func resolve(_ words: [String]) throws -> (CommandSpec, [String]) {
+        guard let first = words.first else { throw CommandError.unknownCommand("", suggestion: nil) }
+        if words.count >= 2, let two = byName[first + " " + words[1]] {
+            return (two, Array(words.dropFirst(2)))
+        }
+        if let one = byName[first] { return (one, Array(words.dropFirst())) }
+        let attempted = words.count >= 2 && all.contains { $0.name.hasPrefix(first + " ") } ? first + " " + words[1] : first
+        let names = all.map(\.name)
+        throw CommandError.unknownCommand(attempted, suggestion: closestMatch(attempted, in: names))
+    }
+}
+
+extension Workbench {
+    /// Runs one command given as words (already lexed, or argv from the shell).
+    public func execute(words: [String]) throws {
+        let (spec, rest) = try CommandTable.resolve(words)
+        let arguments = try Arguments(words: rest, spec: spec)
+        cancellation.reset()
+        try spec.run(CommandContext(bench: self, arguments: arguments, command: spec))
+    }
+
+    /// Lexes and runs a line that may hold several `;`-separated commands.
+    public func execute(line: String) throws {
+        for words in try LineLexer.split(line) {
+            try execute(words: words)
+            if wantsToQuit { return }
+        }
+    }
+}

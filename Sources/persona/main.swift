@@ -1,0 +1,4 @@
+import Foundation
+import PersonaSession
+
+exit(Launcher.main(arguments: CommandLine.arguments))

@@ -1,0 +1,1 @@
+// Tests of the PersonaData layer live in this folder.

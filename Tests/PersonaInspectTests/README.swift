@@ -1,0 +1,1 @@
+// Tests of the PersonaInspect layer live in this folder.

@@ -1,0 +1,1 @@
+// Tests of the PersonaModel layer live in this folder.

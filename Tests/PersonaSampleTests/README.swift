@@ -1,0 +1,1 @@
+// Tests of the PersonaSample layer live in this folder.

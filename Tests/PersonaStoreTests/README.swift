@@ -1,0 +1,1 @@
+// Tests of the PersonaStore layer live in this folder.

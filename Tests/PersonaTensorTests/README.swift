@@ -1,0 +1,1 @@
+// Tests of the PersonaTensor layer live in this folder.

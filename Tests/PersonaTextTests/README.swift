@@ -1,0 +1,1 @@
+// Tests of the PersonaText layer live in this folder.

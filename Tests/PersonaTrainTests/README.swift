@@ -1,0 +1,1 @@
+// Tests of the PersonaTrain layer live in this folder.
