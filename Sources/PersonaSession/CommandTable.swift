@@ -7,7 +7,7 @@ import PersonaCore
 public enum CommandTable {
     public static let all: [CommandSpec] = {
         let areas: [[CommandSpec]] = [
-            sessionCommands, storeCommands, textCommands, modelCommands, dataCommands,
+            sessionCommands, storeCommands, textCommands, modelFileCommands, modelCommands, dataCommands,
             inspectCommands, sampleCommands, trainCommands, benchCommands,
         ]
         return areas.flatMap { $0 }

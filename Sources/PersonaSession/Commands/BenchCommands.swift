@@ -14,7 +14,7 @@ public struct BenchSpec {
 
 public enum BenchTable {
     public static let all: [BenchSpec] = [
-        storeBenches, textBenches, modelBenches, dataBenches, inspectBenches, sampleBenches, trainBenches,
+        storeBenches, textBenches, modelFileBenches, modelBenches, dataBenches, inspectBenches, sampleBenches, trainBenches,
     ].flatMap { $0 }
 }
 
