@@ -13,7 +13,7 @@ final class LineLexerTests: XCTestCase {
 
     func testErrorsCarryColumn() {
         XCTAssertThrowsError(try LineLexer.split(#"say "open"#)) { error in
-            XCTAssertEqual(error as? LexError, LexError(column: 6, reason: "unterminated double-quoted string"))
+            XCTAssertEqual(error as? LexError, LexError(column: 5, reason: "unterminated double-quoted string"))
         }
         XCTAssertThrowsError(try LineLexer.split(#"say "\q""#)) { error in
             XCTAssertEqual((error as? LexError)?.column, 6)
