@@ -103,7 +103,7 @@ public struct CommandSpec {
             case .keyed:
                 let shown = "\(a.name)=\(a.type == .int || a.type == .double ? "N" : a.name.uppercased())"
                 parts.append(a.required ? shown : "[\(shown)]")
-            case .flag: parts.append("[--\(a.name)]")
+            case .flag: parts.append("[--\(a.name.replacingOccurrences(of: "_", with: "-"))]")
             }
         }
         return parts.joined(separator: " ")

@@ -230,7 +230,9 @@ extension CommandTable {
     private static func printHelp(for spec: CommandSpec, ctx: CommandContext) {
         ctx.print("usage: \(spec.usage)")
         ctx.print(spec.summary)
-        if !spec.details.isEmpty { ctx.print(spec.details) }
+        for paragraph in spec.details.isEmpty ? [] : spec.details.split(separator: "\n", omittingEmptySubsequences: false) {
+            for line in wrap(String(paragraph), width: 90) { ctx.print(line) }
+        }
         if !spec.arguments.isEmpty {
             var rows = [["argument", "type", "default", "meaning"]]
             for a in spec.arguments {
@@ -241,7 +243,7 @@ extension CommandTable {
                 case .positional: name = a.name.uppercased()
                 case .variadic: name = a.name.uppercased() + "…"
                 }
-                rows.append([name, a.type.expectation, a.role == .flag ? "off" : (a.defaultValue ?? (a.required ? "required" : "-")), a.help])
+                rows.append([name, a.role == .flag ? "switch" : a.type.expectation, a.role == .flag ? "off" : (a.defaultValue ?? (a.required ? "required" : "-")), a.help])
             }
             ctx.printTable(rows)
         }
@@ -249,6 +251,21 @@ extension CommandTable {
             ctx.print("examples:")
             for e in spec.examples { ctx.print("  " + e) }
         }
+    }
+
+    /// Words of `text` in lines of at most `width` columns (a longer word gets its own line).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            if !current.isEmpty, current.unicodeScalars.count + 1 + word.unicodeScalars.count > width {
+                lines.append(current)
+                current = ""
+            }
+            current += (current.isEmpty ? "" : " ") + word
+        }
+        if !current.isEmpty || lines.isEmpty { lines.append(current) }
+        return lines
     }
 
     /// `let NAME = COMMAND …`

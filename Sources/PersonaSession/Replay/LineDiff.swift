@@ -23,8 +23,9 @@ public enum LineDiff {
         var i = 0, j = 0
         while i < n || j < m {
             if i < n, j < m, old[i] == new[j] { result.append(.same(i, j)); i += 1; j += 1 }
-            else if j < m, i == n || lcs[i][j + 1] >= lcs[i + 1][j] { result.append(.added(j)); j += 1 }
-            else { result.append(.removed(i)); i += 1 }
+            // Removals before additions, as diff prints them.
+            else if i < n, j == m || lcs[i + 1][j] >= lcs[i][j + 1] { result.append(.removed(i)); i += 1 }
+            else { result.append(.added(j)); j += 1 }
         }
         return result
     }
