@@ -108,15 +108,15 @@ extension CommandTable {
             guard seconds >= 0, seconds <= 86_400 else {
                 throw CommandError.badValue(command: "sleep", argument: "seconds", value: String(seconds), expected: "0 to 86400")
             }
-            let tenths = Int((seconds * 10).rounded(.up))
+            let milliseconds = Int((seconds * 1000).rounded(.up))
             let start = monotonicSeconds()
-            ctx.progress.begin("sleep", total: tenths, unit: "0.1 s")
+            ctx.progress.begin("sleep", total: milliseconds, unit: "ms")
             defer { ctx.progress.finish() }
             while true {
                 try ctx.cancellation.check()
                 let elapsed = monotonicSeconds() - start
                 if elapsed >= seconds { break }
-                ctx.progress.advance(to: min(tenths, Int(elapsed * 10)))
+                ctx.progress.advance(to: min(milliseconds, Int(elapsed * 1000)))
                 usleep(UInt32(min(0.02, seconds - elapsed) * 1_000_000) + 1)
             }
         },
@@ -279,7 +279,7 @@ extension CommandTable {
                                         expected: "letters, digits, '_', '-' or '.', starting with a letter")
         }
         var command = Array(words.dropFirst(2))
-        let (spec, rest) = try CommandTable.resolve(command)
+        let (spec, rest) = try CommandTable.resolve(command, extra: bench.extraCommands)
         let takesName = spec.arguments.contains { $0.name == "name" && $0.role == .keyed }
         if takesName {
             if rest.contains(where: { $0.hasPrefix("name=") || $0 == "--name" || $0.hasPrefix("--name=") }) {
