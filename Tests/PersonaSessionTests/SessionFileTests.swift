@@ -60,7 +60,10 @@ final class SessionFileTests: XCTestCase {
 
     func testUnifiedDiff() {
         let diff = LineDiff.unified(old: ["a", "b", "c", "d"], new: ["a", "B", "c", "d", "e"], oldLabel: "old", newLabel: "new", context: 1)
-        XCTAssertEqual(diff, ["--- old", "+++ new", "@@ -1,3 +1,3 @@", " a", "-b", "+B", " c", "@@ -4,0 +5,1 @@", "+e"])
+        // Changes closer than twice the context share one hunk.
+        XCTAssertEqual(diff, ["--- old", "+++ new", "@@ -1,4 +1,5 @@", " a", "-b", "+B", " c", " d", "+e"])
+        let far = LineDiff.unified(old: ["x", "a", "b", "c", "d", "e"], new: ["y", "a", "b", "c", "d", "f"], oldLabel: "o", newLabel: "n", context: 1)
+        XCTAssertEqual(far, ["--- o", "+++ n", "@@ -1,2 +1,2 @@", "-x", "+y", " a", "@@ -5,2 +5,2 @@", " d", "-e", "+f"])
         XCTAssertEqual(LineDiff.unified(old: ["x"], new: ["x"], oldLabel: "o", newLabel: "n"), [])
         XCTAssertEqual(LineDiff.firstDifference(["a", "b"], ["a"]), 1)
     }
@@ -166,9 +169,14 @@ final class ReplayTests: XCTestCase {
             .write(toFile: path, atomically: true, encoding: .utf8)
         // The recorded path differs: only the workspace folder is a placeholder.
         XCTAssertThrowsError(try SessionReplayer.replay(path: path, in: makeBench(), options: .init(check: true)))
-        try "echo took 0.52 s at 1200 tokens/s in \(directory)/ws/runs\n| took 3.1 s at 77.5 tokens/s in /tmp/persona-other/ws/runs\n"
+        try "echo took 0.52 s at 1200 tokens/s in \(directory)/ws/runs\n| took 3.1 s at 77.5 tokens/s in <workspace>/runs\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertNoThrow(try SessionReplayer.replay(path: path, in: makeBench(), options: .init(check: true)))
+        // Recordings write the placeholder, not the folder.
+        let recording = directory + "/r.persona"
+        let bench = makeBench()
+        try bench.execute(line: "record \(recording); echo \(directory)/ws/x; record stop")
+        XCTAssertTrue(try String(contentsOfFile: recording, encoding: .utf8).hasSuffix("| <workspace>/x\n"))
     }
 
     func testNestedReplayStopsAtTheCap() throws {

@@ -138,7 +138,8 @@ extension CommandTable {
                     rates ('456 tokens/s', '12.5 MB/s') become <rate>; durations ('0.123 s', '12.3 ms', '4s') \
                     become <time>; the workspace path becomes <workspace>, the current folder <cwd>, and paths \
                     under the temporary folder (/tmp/…) <tmp>; runs of spaces count as one and trailing \
-                    spaces are ignored. Everything else must match exactly.
+                    spaces are ignored. Everything else must match exactly. Recordings write <workspace> and \
+                    <cwd> in place of those folders, so a session file names no one's home folder.
                     --update replays and rewrites the recorded outputs (atomically; an unrecorded error stops \
                     it and leaves the file as it was, unless --keep-going, which records the error).
                     Relative paths in a file are relative to the current folder: run sessions/ from the \
