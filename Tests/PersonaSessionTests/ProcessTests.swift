@@ -80,13 +80,30 @@ final class ProcessTests: XCTestCase {
     func testSIGINTCancelsALongCommand() throws {
         let started = monotonicSeconds()
         let running = try launch(["-c", "sleep 30; echo never"])
-        Thread.sleep(forTimeInterval: 0.5)
+        try waitForInterruptHandler(running.0.processIdentifier)
+        Thread.sleep(forTimeInterval: 0.2)
         running.0.interrupt()
         let result = finish(running)
         XCTAssertLessThan(monotonicSeconds() - started, 10, "sleep was not cancelled")
         XCTAssertEqual(result.status, 130)
         XCTAssertEqual(result.stdout, "")
         XCTAssertTrue(result.stderr.contains("cancelled"), result.stderr)
+    }
+
+    /// Waits until the process catches SIGINT (its handler is installed), read from
+    /// /proc/PID/status, so that the signal tests do not race the process's start.
+    func waitForInterruptHandler(_ pid: Int32) throws {
+        let deadline = monotonicSeconds() + 20
+        while monotonicSeconds() < deadline {
+            if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+               let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16),
+               mask & (1 << (UInt64(SIGINT) - 1)) != 0 {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        XCTFail("persona never installed its SIGINT handler")
     }
 
     func testCancellationTokenStopsSleepInProcess() throws {
@@ -176,7 +193,8 @@ final class ProcessTests: XCTestCase {
 
         // Ctrl-C stops a long command and the prompt comes back.
         _ = try tmux(["send-keys", "-t", session, "sleep 30", "Enter"])
-        Thread.sleep(forTimeInterval: 0.5)
+        // The progress bar on the terminal shows the command is running.
+        _ = try waitForPane(session, toContain: "sleep  [")
         _ = try tmux(["send-keys", "-t", session, "C-c"])
         _ = try waitForPane(session, toContain: "error: cancelled\npersona>")
         _ = try tmux(["send-keys", "-t", session, "echo still here", "Enter"])
