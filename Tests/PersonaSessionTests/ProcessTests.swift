@@ -200,6 +200,19 @@ final class ProcessTests: XCTestCase {
         _ = try tmux(["send-keys", "-t", session, "echo still here", "Enter"])
         _ = try waitForPane(session, toContain: "\nstill here")
 
+        // Ctrl-C at the prompt drops the line being typed.
+        _ = try tmux(["send-keys", "-t", session, "echo dropped", "C-c"])
+        _ = try tmux(["send-keys", "-t", session, "echo kept", "Enter"])
+        let afterInterrupt = try waitForPane(session, toContain: "\nkept")
+        XCTAssertFalse(afterInterrupt.contains("dropped"), afterInterrupt)
+
+        // vi keys: Escape to command mode, x deletes the character under the cursor.
+        _ = try tmux(["send-keys", "-t", session, "set editor=vi", "Enter"])
+        _ = try waitForPane(session, toContain: "editor=vi")
+        _ = try tmux(["send-keys", "-t", session, "echo vim", "Escape"])
+        _ = try tmux(["send-keys", "-t", session, "x", "Enter"])
+        _ = try waitForPane(session, toContain: "\nvi\n")
+
         // The history is kept in the workspace, privately.
         _ = try tmux(["send-keys", "-t", session, "C-d"])
         let historyPath = directory + "/ws/.persona_history"
