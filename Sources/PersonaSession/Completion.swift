@@ -216,7 +216,7 @@ public enum Completion {
         var result: [String] = []
         for name in names where name.hasPrefix(base) && (base.hasPrefix(".") || !name.hasPrefix(".")) {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
             result.append(shownDirectory + name + (isDirectory.boolValue ? "/" : ""))
         }
         return result
