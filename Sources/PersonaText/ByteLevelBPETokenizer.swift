@@ -31,6 +31,8 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     public let preTokenization: ByteLevelPreTokenization
     /// Hugging Face `ignore_merges` (Llama 3): a piece that is a vocabulary entry is one token.
     public let ignoresMerges: Bool
+    /// Hugging Face `NFC` normalizer (Qwen2): text is composed before anything else.
+    public let normalizesNFC: Bool
 
     private let tokens: [String]
     private let types: [TokenType]
@@ -50,7 +52,7 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     ///   - types: token types by id (control and user-defined tokens are matched before BPE).
     ///   - merges: `"left right"` in rank order (best first).
     public init(tokens: [String], types: [TokenType], merges: [String], preTokenization: ByteLevelPreTokenization,
-                ignoresMerges: Bool = false, specialTokenIds: SpecialTokenIds, source: String) throws {
+                ignoresMerges: Bool = false, normalizesNFC: Bool = false, specialTokenIds: SpecialTokenIds, source: String) throws {
         guard !tokens.isEmpty else { throw TextError.invalid("\(source): the vocabulary is empty") }
         guard types.count == tokens.count else {
             throw TextError.invalid("\(source): \(types.count) token types for \(tokens.count) tokens")
@@ -61,6 +63,7 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
         self.preTokenization = preTokenization
         self.preTokenizer = preTokenization.preTokenizer
         self.ignoresMerges = ignoresMerges
+        self.normalizesNFC = normalizesNFC
         self.specialTokenIds = specialTokenIds
 
         var decoded: [UInt8] = []
@@ -128,7 +131,7 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     public var kindDescription: String { "byte-level BPE (pre-tokenizer \(preTokenization.rawValue)\(ignoresMerges ? ", ignore merges" : ""))" }
 
     public func encode(_ text: String, parseSpecialTokens: Bool) -> [Int32] {
-        var text = text
+        var text = normalizesNFC ? text.precomposedStringWithCanonicalMapping : text
         return text.withUTF8 { buffer -> [Int32] in
             let utf8 = UTF8Text(bytes: buffer)
             var out: [Int32] = []
