@@ -2,11 +2,11 @@ import Foundation
 import XCTest
 @testable import PersonaText
 
-/// PatternSplitter against Hugging Face tokenizers' own regex Split (Fixtures/pretokenizer-cases.json,
-/// made by Fixtures/make_pretokenizer_cases.py).
+/// PatternSplitter against Hugging Face tokenizers' own regex Split (Tests/Fixtures/PersonaText/pretokenizer-cases.json,
+/// made by make_pretokenizer_cases.py there).
 final class PreTokenizerTests: XCTestCase {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/pretokenizer-cases.json").path
+        .appendingPathComponent("../Fixtures/PersonaText/pretokenizer-cases.json").path
 
     func split(_ text: String, _ splitter: some PreTokenizer) -> [String] {
         var text = text
