@@ -12,9 +12,17 @@ public enum ByteLevelPreTokenization: String, CaseIterable, Sendable {
     /// Qwen2's pattern (as Llama 3, single digits).
     case qwen2
 
-    var preTokenizer: any PreTokenizer {
+    /// The stages as Hugging Face describes them; `preTokenizer` is the fused equivalent.
+    var stages: any PreTokenizer {
         switch self {
         case .smollm: return PreTokenizerChain(stages: [IndividualDigitsSplitter(), PatternSplitter(pattern: .gpt2)])
+        default: return preTokenizer
+        }
+    }
+
+    var preTokenizer: PatternSplitter {
+        switch self {
+        case .smollm: return PatternSplitter(pattern: .gpt2, isolatesNumbers: true)
         case .gpt2: return PatternSplitter(pattern: .gpt2)
         case .llama3: return PatternSplitter(pattern: .llama3)
         case .qwen2: return PatternSplitter(pattern: .qwen2)
@@ -43,7 +51,7 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     private let vocabulary: ByteStringTable
     private let idOfByte: [Int32]
     private let mergeRule: PairRankRule
-    private let preTokenizer: any PreTokenizer
+    private let preTokenizer: PatternSplitter
     private let specials: SpecialTokenMatcher
     private let pool = EncoderPool()
 

@@ -1,4 +1,5 @@
 import Foundation
+import PersonaCore
 import PersonaTensor
 
 /// A Hugging Face `tokenizer.json` equivalent to a GGUF file's byte-level BPE tokenizer: the same
@@ -43,19 +44,32 @@ public func huggingFaceTokenizerJSON(gguf: GGUFFile) throws -> Data {
         preTokenizer = ["type": "Sequence", "pretokenizers": [
             ["type": "Split", "pattern": ["Regex": pattern], "behavior": "Isolated", "invert": false], byteLevel(regex: false)]]
     }
-    let json: [String: Any] = [
-        "version": "1.0",
-        "truncation": NSNull(), "padding": NSNull(),
-        "added_tokens": added,
-        "normalizer": NSNull(),
-        "pre_tokenizer": preTokenizer,
-        "post_processor": NSNull(),
-        "decoder": byteLevel(regex: true),
-        "model": ["type": "BPE", "dropout": NSNull(), "unk_token": NSNull(), "continuing_subword_prefix": NSNull(),
-                  "end_of_word_suffix": NSNull(), "fuse_unk": false, "byte_fallback": false,
-                  "ignore_merges": preTokenization == .llama3, "vocab": vocab, "merges": merges] as [String: Any],
-    ]
-    return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+    // The small parts through JSONSerialization; the vocabulary and merges written directly
+    // (JSONSerialization takes seconds on 49k keys).
+    func small(_ object: Any) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.fragmentsAllowed]), as: UTF8.self)
+    }
+    var out = "{\"version\": \"1.0\", \"truncation\": null, \"padding\": null, \"normalizer\": null, \"post_processor\": null"
+    out += ", \"added_tokens\": " + (try small(added))
+    out += ", \"pre_tokenizer\": " + (try small(preTokenizer))
+    out += ", \"decoder\": " + (try small(byteLevel(regex: true)))
+    out += ", \"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, \"continuing_subword_prefix\": null"
+    out += ", \"end_of_word_suffix\": null, \"fuse_unk\": false, \"byte_fallback\": false"
+    out += ", \"ignore_merges\": \(preTokenization == .llama3), \"vocab\": {"
+    out.reserveCapacity(tokens.count * 16 + merges.count * 12)
+    var first = true
+    for (id, token) in tokens.enumerated() where vocab[token] == id {
+        if !first { out += ", " }
+        first = false
+        out += jsonString(token) + ": " + String(id)
+    }
+    out += "}, \"merges\": ["
+    for (i, merge) in merges.enumerated() {
+        if i > 0 { out += ", " }
+        out += jsonString(merge)
+    }
+    out += "]}}"
+    return Data(out.utf8)
 }
 
 /// `tokenizer_config.json` naming BOS/EOS/UNK/PAD by text, as a model folder has it.

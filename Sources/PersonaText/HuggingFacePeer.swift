@@ -1,4 +1,5 @@
 import Foundation
+import PersonaCore
 
 /// Runs Hugging Face `tokenizers` (Python) on the same texts with the same tokenizer, one
 /// thread (`RAYON_NUM_THREADS=1`), for the tokenizer benchmark's comparison.
@@ -45,7 +46,9 @@ print(json.dumps({"version": tokenizers.__version__, "seconds": seconds}))
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let tokPath = dir + "/tokenizer.json", textsPath = dir + "/texts.json", idsPath = dir + "/ids.bin", scriptPath = dir + "/peer.py"
         try tokenizerJSON.write(to: URL(fileURLWithPath: tokPath))
-        try JSONSerialization.data(withJSONObject: texts).write(to: URL(fileURLWithPath: textsPath))
+        var textsJSON = "["
+        for (i, text) in texts.enumerated() { textsJSON += (i > 0 ? ",\n" : "") + jsonString(text) }
+        try Data((textsJSON + "]").utf8).write(to: URL(fileURLWithPath: textsPath))
         try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath))
 
         let process = Process()

@@ -34,6 +34,16 @@ final class PreTokenizerTests: XCTestCase {
         XCTAssert(failures.isEmpty, "\(failures.count) splits differ:\n" + failures.prefix(15).joined(separator: "\n"))
     }
 
+    /// The fused digits + GPT-2 splitter against the two stages run one after the other.
+    func testFusedSmolLMSplitEqualsDigitsThenPattern() throws {
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: Self.fixture))
+        let cases = try XCTUnwrap((JSONSerialization.jsonObject(with: data) as? [String: Any])?["cases"] as? [[String: Any]])
+        let texts = cases.compactMap { $0["text"] as? String } + ["a 1", "at  5pm", "x\n\n2", " ½ ² ٣x"]
+        for text in texts {
+            XCTAssertEqual(split(text, ByteLevelPreTokenization.smollm.preTokenizer), split(text, ByteLevelPreTokenization.smollm.stages), text)
+        }
+    }
+
     func testDigitsThenGPT2IsSmolLMSplit() {
         let chain = ByteLevelPreTokenization.smollm.preTokenizer
         XCTAssertEqual(split("at 12:30pm", chain), ["at", " ", "1", "2", ":", "3", "0", "pm"])
