@@ -88,6 +88,12 @@ public final class MessageStore {
                 }
             }
         }
+        if ids.isEmpty, !trimmed.isEmpty {
+            // A first name or the start of a name ("Tom" for "Tom Fischer"), when only one person fits.
+            let lowered = trimmed.lowercased()
+            ids = try database.query("SELECT id, name FROM people ORDER BY id") { ($0.int64(0), $0.string(1).lowercased()) }
+                .filter { $0.1.hasPrefix(lowered) }.map(\.0)
+        }
         if ids.isEmpty { throw StoreError.noSuchPerson(query) }
         if ids.count > 1 {
             throw StoreError.ambiguousPerson(query, candidates: try ids.compactMap { try personRecord(id: $0) }.map { "#\($0.id) \($0.name)" })
