@@ -91,10 +91,16 @@ public final class SamplerChain: LogitProcessor {
     }
 
     /// Every stage in order with what it does here ("off" for those not switched on).
-    public var stageLines: [String] {
+    public var stageLines: [String] { SamplerChain.stageLines(for: settings) }
+
+    /// The stage lines for `settings` (no vocabulary needed to describe them).
+    public static func stageLines(for s: SamplerSettings) -> [String] {
         var lines: [String] = []
-        let s = settings
-        func line(_ i: Int, _ text: String) { lines.append(String(format: "%2d. %-27@ %@", i + 1, SamplerChain.order[i] as NSString, text as NSString)) }
+        func line(_ i: Int, _ text: String) {
+            let number = i + 1 < 10 ? " \(i + 1)" : "\(i + 1)"
+            let name = SamplerChain.order[i]
+            lines.append("\(number). \(name)" + String(repeating: " ", count: max(1, 28 - name.count)) + text)
+        }
         line(0, s.logitBias.isEmpty ? "off" : s.text(of: "logit_bias"))
         var suppressed: [String] = []
         if !s.suppressTokens.isEmpty { suppressed.append("tokens " + s.text(of: "suppress_tokens")) }
