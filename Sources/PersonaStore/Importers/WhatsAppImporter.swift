@@ -197,7 +197,8 @@ enum WhatsAppImporter {
                 var t = textStart
                 let before = t
                 skipMarks(b, &t, firstEnd)
-                if t > before { markedSystem = true }
+                // iOS marks app notices with U+200E; Android gives them no sender instead.
+                if t > before, h.bracketed { markedSystem = true }
                 var text = Bytes.string(b, t, firstEnd)
                 if r.lines.count > 1 {
                     for (s, e) in r.lines.dropFirst() { text += "\n" + Bytes.string(b, s, e) }
