@@ -142,6 +142,9 @@ extension CommandTable {
             }
             ctx.printTable(table, rightAligned: [1, 2])
             ctx.print("\(rows.filter(\.imitable).count) of \(rows.count) people imitable (min=\(min))")
+            if !rows.contains(where: \.inContacts) {
+                ctx.print("nobody is in the contacts: import a .vcf of your contacts, or pass --strangers to the filters")
+            }
         },
         CommandSpec("people merge", summary: "Merge two people into one (A's handles and messages become B's)",
                     examples: ["people merge \"+44 7700 900123\" \"Alex Chen\""],
