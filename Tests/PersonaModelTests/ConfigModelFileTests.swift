@@ -47,6 +47,19 @@ final class ConfigModelFileTests: XCTestCase {
         XCTAssertEqual(norm.count, 576)
     }
 
+    func testSummaryOfTheDefaultModel() throws {
+        let summary = ModelSummary(try ModelFile.open(path: TestPaths.defaultModel))
+        let rows = Dictionary(summary.rows, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(rows["parameters"], "134.5 M (134,515,008)")
+        XCTAssertEqual(rows["output head"], "tied to token_embd.weight")
+        XCTAssertEqual(rows["tokens"], "49,152")
+        XCTAssertTrue(rows["format"]?.hasPrefix("GGUF v3, 98.4 MB, 272 tensors, alignment 32") == true, rows["format"] ?? "")
+        XCTAssertTrue(rows["special roles"]?.contains("bos 1 <|im_start|>, eos 2 <|im_end|>") == true, rows["special roles"] ?? "")
+        XCTAssertTrue(rows["chat template"]?.hasPrefix("chatml") == true, rows["chat template"] ?? "")
+        XCTAssertEqual(summary.typeTable.dropFirst().map { [$0[0], $0[1]] }, [["Q4_1", "210"], ["Q8_0", "1"], ["F32", "61"]])
+        XCTAssertEqual(summary.tensorTable.count, 272)
+    }
+
     func testPermutationMatchesConverterFormula() {
         // convert_hf_to_gguf permute: reshape(n_head, 2, hd/2, cols).swapaxes(1, 2): with one head of
         // four rows [r0, r1, r2, r3] the GGUF order is [r0, r2, r1, r3].
@@ -142,6 +155,9 @@ final class ConfigModelFileTests: XCTestCase {
             XCTAssertEqual(try fromHF.tensor(name).shape, try fromGGUF.tensor(name).shape, name)
         }
         XCTAssertEqual(try fromHF.tensor("blk.1.attn_k.weight").type, .f16)
+        let summary = ModelSummary(fromHF)
+        XCTAssertTrue(summary.rows.contains { $0.0 == "format" && $0.1.hasPrefix("Hugging Face folder, 1 safetensors file") })
+        XCTAssertTrue(summary.rows.contains { $0.0 == "tokenizer" && $0.1 == "no readable tokenizer.json" })
 
         // A shape that disagrees with config.json is named.
         let wrong = configJSON.replacingOccurrences(of: "\"intermediate_size\": \(dFF)", with: "\"intermediate_size\": 16")

@@ -135,10 +135,12 @@ final class FormatsGGUFFuzzTests: XCTestCase {
     }
 }
 
-/// Writes bytes with plain POSIX calls: Foundation's `Data.write` syncs every file to disk,
-/// which turns thousands of fuzz iterations into many seconds of waiting.
+/// Writes bytes with plain POSIX calls into a fresh file. Foundation's `Data.write` syncs, and
+/// truncating an existing file makes ext4 flush it on close (auto_da_alloc): either turns
+/// thousands of fuzz iterations into many seconds of waiting on the disk.
 func writeFuzzFile(_ bytes: [UInt8], to path: String) {
-    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    unlink(path)
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
     guard descriptor >= 0 else { return }
     bytes.withUnsafeBytes { raw in
         if let base = raw.baseAddress { _ = write(descriptor, base, raw.count) }
