@@ -49,6 +49,15 @@ final class FormatsGGUFFuzzTests: XCTestCase {
         let values = file.data(for: a).bindMemory(to: Float.self)
         XCTAssertEqual(Array(values), [1, 2, 3, 4, 5, 6, 7, 8])
         XCTAssertEqual(file.tensor(named: "b.weight")?.byteCount, 68)
+
+        // Version 2 has the same layout; version 1 (32-bit counts) is refused by name.
+        var bytes = try Self.seedFile()
+        bytes[4] = 2
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try GGUFFile(path: path).version, 2)
+        bytes[4] = 1
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try GGUFFile(path: path)) { XCTAssertTrue(describeError($0).contains("GGUF version 1 is not supported")) }
     }
 
     func testErrorsNameTheProblem() throws {
