@@ -47,6 +47,19 @@ final class ConfigModelFileTests: XCTestCase {
         XCTAssertEqual(norm.count, 576)
     }
 
+    func testSummaryOfTheDefaultModel() throws {
+        let summary = ModelSummary(try ModelFile.open(path: TestPaths.defaultModel))
+        let rows = Dictionary(summary.rows, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(rows["parameters"], "134.5 M (134,515,008)")
+        XCTAssertEqual(rows["output head"], "tied to token_embd.weight")
+        XCTAssertEqual(rows["tokens"], "49,152")
+        XCTAssertTrue(rows["format"]?.hasPrefix("GGUF v3, 98.4 MB, 272 tensors, alignment 32") == true, rows["format"] ?? "")
+        XCTAssertTrue(rows["special roles"]?.contains("bos 1 <|im_start|>, eos 2 <|im_end|>") == true, rows["special roles"] ?? "")
+        XCTAssertTrue(rows["chat template"]?.hasPrefix("chatml") == true, rows["chat template"] ?? "")
+        XCTAssertEqual(summary.typeTable.dropFirst().map { [$0[0], $0[1]] }, [["Q4_1", "210"], ["Q8_0", "1"], ["F32", "61"]])
+        XCTAssertEqual(summary.tensorTable.count, 272)
+    }
+
     func testPermutationMatchesConverterFormula() {
         // convert_hf_to_gguf permute: reshape(n_head, 2, hd/2, cols).swapaxes(1, 2): with one head of
         // four rows [r0, r1, r2, r3] the GGUF order is [r0, r2, r1, r3].
@@ -142,6 +155,9 @@ final class ConfigModelFileTests: XCTestCase {
             XCTAssertEqual(try fromHF.tensor(name).shape, try fromGGUF.tensor(name).shape, name)
         }
         XCTAssertEqual(try fromHF.tensor("blk.1.attn_k.weight").type, .f16)
+        let summary = ModelSummary(fromHF)
+        XCTAssertTrue(summary.rows.contains { $0.0 == "format" && $0.1.hasPrefix("Hugging Face folder, 1 safetensors file") })
+        XCTAssertTrue(summary.rows.contains { $0.0 == "tokenizer" && $0.1 == "no readable tokenizer.json" })
 
         // A shape that disagrees with config.json is named.
         let wrong = configJSON.replacingOccurrences(of: "\"intermediate_size\": \(dFF)", with: "\"intermediate_size\": 16")
@@ -187,9 +203,81 @@ final class ConfigModelFileTests: XCTestCase {
         XCTAssertThrowsError(try LlamaConfig(huggingFaceConfig: path)) {
             XCTAssertTrue(describeError($0).contains("hidden_size 8 is not a multiple of num_attention_heads 3"), describeError($0))
         }
+        // Hostile numbers in any field: a clean error, never a trap.
+        let fields = ["hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
+                      "intermediate_size", "vocab_size", "max_position_embeddings", "rms_norm_eps", "rope_theta",
+                      "partial_rotary_factor"]
+        for field in fields {
+            for value in ["-9223372036854775808", "9223372036854775807", "1e300", "-1", "0", "0.5", "true", "\"x\""] {
+                var entries = ["\"hidden_size\": 64", "\"num_hidden_layers\": 2", "\"num_attention_heads\": 4",
+                               "\"intermediate_size\": 128", "\"vocab_size\": 100"].filter { !$0.contains("\"\(field)\"") }
+                entries.append("\"\(field)\": \(value)")
+                entries.append("\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1, \"high_freq_factor\": 4, \"original_max_position_embeddings\": \(value)}")
+                try ("{" + entries.joined(separator: ", ") + "}").write(toFile: path, atomically: true, encoding: .utf8)
+                do { _ = try LlamaConfig(huggingFaceConfig: path) } catch is ModelError {} catch {
+                    XCTFail("\(field) = \(value): unexpected error \(error)")
+                }
+            }
+        }
         try "{\"model_type\": \"llama\"}".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try LlamaConfig(huggingFaceConfig: path)) {
             XCTAssertTrue(describeError($0).contains("missing or non-integer \"hidden_size\""), describeError($0))
         }
+    }
+}
+
+/// Opening mutated copies of a tiny valid model: a clean load (then every tensor converts) or a
+/// TensorError / ModelError, never a trap.
+final class ConfigModelFileFuzzTests: XCTestCase {
+    func testMutatedTinyModelsOpenOrFailCleanly() throws {
+        let directory = try TestPaths.temporaryDirectory("model-fuzz")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = LlamaConfig(vocabSize: 6, dModel: 32, nLayers: 1, nHeads: 2, nKVHeads: 1, headDim: 16, dFF: 64,
+                                 ropeTheta: 10_000, ropeDimensions: 16, rmsNormEps: 1e-5, contextLength: 32, tiedOutput: true)
+        var writer = GGUFWriter()
+        writer.add("general.architecture", .string("llama"))
+        for (key, value) in [("block_count", 1), ("embedding_length", 32), ("feed_forward_length", 64),
+                             ("attention.head_count", 2), ("attention.head_count_kv", 1), ("context_length", 32)] {
+            writer.add("llama." + key, .uint32(UInt32(value)))
+        }
+        var rng = SeededGenerator(seed: 17)
+        for name in TensorNames.expectedNames(config) {
+            let shape = try XCTUnwrap(TensorNames.expectedShape(name, config))
+            let count = shape.reduce(1, *)
+            if shape.count == 2 {  // Q8_0 blocks with finite scales
+                var bytes = (0..<(count / 32 * 34)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                for block in 0..<(count / 32) { bytes[34 * block + 1] = 0x2C }
+                try writer.addTensor(name, type: .q8_0, shape: shape, bytes: bytes)
+            } else {
+                try writer.addTensor(name, shape: shape, values: (0..<count).map { Float($0) })
+            }
+        }
+        let seed = writer.bytes()
+        let path = directory + "/tiny.gguf"
+        var loaded = 0
+        for iteration in 0..<1_500 {
+            var bytes = seed
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                let position = Int.random(in: 0..<min(bytes.count, 1_200), using: &rng)  // mostly the header
+                if Bool.random(using: &rng) { bytes[position] = UInt8.random(in: 0...255, using: &rng) }
+                else { bytes[position] ^= 1 << UInt8.random(in: 0..<8, using: &rng) }
+            }
+            // A fresh file through POSIX calls: Foundation's writes sync to disk, which costs seconds here.
+            unlink(path)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            XCTAssertGreaterThanOrEqual(descriptor, 0)
+            bytes.withUnsafeBytes { _ = write(descriptor, $0.baseAddress!, $0.count) }
+            close(descriptor)
+            do {
+                let model = try ModelFile.open(path: path)
+                loaded += 1
+                for name in model.tensorNames { _ = try model.floats(name) }
+            } catch is TensorError {
+            } catch is ModelError {
+            } catch {
+                XCTFail("iteration \(iteration): unexpected error \(error)")
+            }
+        }
+        XCTAssertGreaterThan(loaded, 0)
     }
 }

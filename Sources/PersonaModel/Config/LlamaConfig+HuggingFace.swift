@@ -56,8 +56,9 @@ extension LlamaConfig {
             case "llama3":
                 guard let factor = number(fields["factor"]), let low = number(fields["low_freq_factor"]),
                       let high = number(fields["high_freq_factor"]),
-                      let original = number(fields["original_max_position_embeddings"]) else {
-                    throw ModelError.invalid("\(path): llama3 rope scaling needs factor, low_freq_factor, high_freq_factor and original_max_position_embeddings")
+                      let original = number(fields["original_max_position_embeddings"]),
+                      original.rounded() == original, original >= 1, original <= Double(1 << 24) else {
+                    throw ModelError.invalid("\(path): llama3 rope scaling needs factor, low_freq_factor, high_freq_factor and an integer original_max_position_embeddings")
                 }
                 scaling = .llama3(factor: factor, lowFreqFactor: low, highFreqFactor: high, originalContext: Int(original))
             default:
@@ -66,6 +67,9 @@ extension LlamaConfig {
         }
         let theta = number(json["rope_theta"]) ?? number(ropeParameters?["rope_theta"]) ?? 10_000
         let partialRotary = number(json["partial_rotary_factor"]) ?? 1
+        guard partialRotary.isFinite, partialRotary > 0, partialRotary <= 1 else {
+            throw ModelError.invalid("\(path): partial_rotary_factor \(partialRotary) must be in (0, 1]")
+        }
         self.init(architecture: modelType,
                   vocabSize: try required("vocab_size"),
                   dModel: dModel,

@@ -63,5 +63,36 @@ extension BenchTable {
                 BenchResult(name: "GGUF header parse alone", unit: "s", samples: headerSeconds),
             ], notes: ["model \(path): \(tensors) tensors, \(vocabulary) tokens; target: open + tokenizer ready < 0.3 s"])
         },
+        BenchSpec("dequantize", summary: "Dequantize every tensor of a model to float32, SIMD kernels against their naive twin") { ctx in
+            let path = DefaultModel.resolve(ctx.arguments.string("model"))
+            let runs = max(1, ctx.arguments.int("runs") ?? 3)
+            let model = try ModelFile.open(path: path)
+            let views = try model.tensorNames.map { try model.tensor($0) }
+            let largest = views.map(\.elementCount).max() ?? 0
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(largest, 1))  // [largest tensor]
+            defer { buffer.deallocate() }
+            var byType: [GGMLType: (elements: Int, fast: [Double], naive: [Double])] = [:]
+            for view in views {
+                guard let source = view.data.baseAddress else { continue }
+                let fast = measureSeconds(runs: runs, warmup: 1) {
+                    dequantize(view.type, source, count: view.elementCount, into: buffer)
+                }
+                let naive = measureSeconds(runs: 1) {
+                    dequantizeReference(view.type, source, count: view.elementCount, into: buffer)
+                }
+                var entry = byType[view.type] ?? (0, [Double](repeating: 0, count: runs), [0])
+                entry.elements += view.elementCount
+                for i in 0..<runs { entry.fast[i] += fast[i] }
+                entry.naive[0] += naive[0]
+                byType[view.type] = entry
+            }
+            var results: [BenchResult] = []
+            for (type, entry) in byType.sorted(by: { $0.value.elements > $1.value.elements }) {
+                let elements = Double(entry.elements) / 1e6
+                results.append(BenchResult(name: "\(type.name) SIMD, one thread", unit: "M elements/s", samples: entry.fast.map { elements / $0 }))
+                results.append(BenchResult(name: "\(type.name) naive twin", unit: "M elements/s", samples: entry.naive.map { elements / $0 }))
+            }
+            return BenchReport(bench: "dequantize", results: results, notes: ["model \(path); every canonical tensor once per run"])
+        },
     ]
 }
