@@ -1,5 +1,19 @@
 import Foundation
 
+/// One message (or merged burst, or piece of a cut message) as a chunk shows it.
+public struct ChunkTurn: Codable, Equatable, Sendable {
+    public var fromMe: Bool
+    public var name: String
+    public var text: String
+    /// Whether the loss counts it (the imitated person's, and not overlap context).
+    public var counted: Bool
+    public var sourceIDs: [Int64]
+
+    public init(fromMe: Bool, name: String, text: String, counted: Bool, sourceIDs: [Int64]) {
+        self.fromMe = fromMe; self.name = name; self.text = text; self.counted = counted; self.sourceIDs = sourceIDs
+    }
+}
+
 /// One training example: a prompt header and a run of consecutive messages of one
 /// conversation, with its exact tokens and the per-token loss mask.
 public struct Chunk: Equatable, Sendable {
@@ -14,6 +28,8 @@ public struct Chunk: Equatable, Sendable {
     public var split: DatasetSplit
     /// The other person of the conversation ("Alice").
     public var personName: String
+    /// The workspace owner's display name ("Ed").
+    public var meName: String
     public var personID: Int64
     public var conversationID: Int64
     /// Store ids of the messages shown, in order (a cut message appears once per piece).
@@ -22,14 +38,19 @@ public struct Chunk: Equatable, Sendable {
     public var messageCount: Int
     public var overlapCount: Int
     public var firstMessageAt: Date
+    /// The text before the first message (the prompt header), never counted by the loss.
+    public var headerText: String
+    /// The messages shown, in order (for exports in chat shape and for `dataset show`).
+    public var turns: [ChunkTurn]
 
     public init(id: Int, text: String, tokens: [Int32], mask: [Bool], split: DatasetSplit, personName: String,
-                personID: Int64, conversationID: Int64, sourceMessageIDs: [Int64], messageCount: Int,
-                overlapCount: Int, firstMessageAt: Date) {
+                meName: String, personID: Int64, conversationID: Int64, sourceMessageIDs: [Int64], messageCount: Int,
+                overlapCount: Int, firstMessageAt: Date, headerText: String, turns: [ChunkTurn]) {
         self.id = id; self.text = text; self.tokens = tokens; self.mask = mask; self.split = split
-        self.personName = personName; self.personID = personID; self.conversationID = conversationID
+        self.personName = personName; self.meName = meName; self.personID = personID; self.conversationID = conversationID
         self.sourceMessageIDs = sourceMessageIDs; self.messageCount = messageCount
         self.overlapCount = overlapCount; self.firstMessageAt = firstMessageAt
+        self.headerText = headerText; self.turns = turns
     }
 
     /// Tokens the loss counts.

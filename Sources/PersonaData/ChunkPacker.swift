@@ -15,6 +15,8 @@ struct PackedChunk {
     var firstMessageAt: Date
     /// Input messages it shows, by index into the packed segment.
     var origins: Range<Int>
+    var headerText: String
+    var turns: [ChunkTurn]
 }
 
 /// Packs the messages of one conversation into chunks under the token budget.
@@ -149,11 +151,18 @@ final class ChunkPacker {
 
             let exact = encoder.encodeExact(joined)
             var ids: [Int64] = []
-            for u in units[start..<end] { ids.append(contentsOf: u.unit.sourceIDs) }
+            var turns: [ChunkTurn] = []
+            for (i, u) in units[start..<end].enumerated() {
+                ids.append(contentsOf: u.unit.sourceIDs)
+                turns.append(ChunkTurn(fromMe: u.unit.fromMe, name: u.unit.senderName, text: u.unit.text,
+                                       counted: i >= overlapCount && layout.counts(fromMe: u.unit.fromMe),
+                                       sourceIDs: u.unit.sourceIDs))
+            }
             chunks.append(PackedChunk(text: joined.spans.map(\.text).joined(), tokens: exact.tokens, mask: exact.mask,
                                       sourceMessageIDs: ids, unitCount: end - start, overlapCount: overlapCount,
                                       firstMessageAt: units[start].unit.sentAt,
-                                      origins: units[start].origin..<(units[end - 1].origin + 1)))
+                                      origins: units[start].origin..<(units[end - 1].origin + 1),
+                                      headerText: header.spans.map(\.text).joined(), turns: turns))
             previousEnd = end
             if end >= units.count { break }
             start = overlap > 0 ? max(end - overlap, start + 1) : end

@@ -57,10 +57,10 @@ public enum DatasetBuilder {
             report.messagesUsed += result.messagesUsed
             for (packed, split) in result.chunks {
                 chunks.append(Chunk(id: chunks.count, text: packed.text, tokens: packed.tokens, mask: packed.mask,
-                                    split: split, personName: conversation.them, personID: conversation.themPersonID,
+                                    split: split, personName: conversation.them, meName: conversation.me, personID: conversation.themPersonID,
                                     conversationID: conversation.conversationID, sourceMessageIDs: packed.sourceMessageIDs,
                                     messageCount: packed.unitCount, overlapCount: packed.overlapCount,
-                                    firstMessageAt: packed.firstMessageAt))
+                                    firstMessageAt: packed.firstMessageAt, headerText: packed.headerText, turns: packed.turns))
             }
         }
         if report.conversations == 0 {
