@@ -269,7 +269,7 @@ final class MaskAndSplitTests: XCTestCase {
     }
 
     func testRandomSplitIsSeededAndNeverSharesAMessage() throws {
-        let conversations = (1...3).map { Fixtures.conversation(id: Int64($0), them: "P\($0)", count: 400, longEvery: 50) }
+        let conversations = (1...2).map { Fixtures.conversation(id: Int64($0), them: "P\($0)", count: 240, longEvery: 80) }
         for overlap in [0, 2] {
             let a = try build(conversations) { $0.split = .random; $0.testFraction = 0.3; $0.overlap = overlap; $0.maxTokens = 180 }
             let b = try build(conversations) { $0.split = .random; $0.testFraction = 0.3; $0.overlap = overlap; $0.maxTokens = 180 }
@@ -284,7 +284,7 @@ final class MaskAndSplitTests: XCTestCase {
     }
 
     func testDeterministicAcrossThreadCounts() throws {
-        let conversations = (1...6).map { Fixtures.conversation(id: Int64($0), them: "P\($0)", count: 150 + 20 * $0) }
+        let conversations = (1...4).map { Fixtures.conversation(id: Int64($0), them: "P\($0)", count: 80 + 20 * $0) }
         let one = try build(conversations, threads: 1) { $0.maxTokens = 150 }
         let two = try build(conversations, threads: 2) { $0.maxTokens = 150 }
         let four = try build(conversations, threads: 4) { $0.maxTokens = 150 }

@@ -112,7 +112,7 @@ enum Fixtures {
         for i in 0..<count {
             if i % 20 == 0 && i > 0 { minutes += 24 * 60 } else { minutes += Double(1 + next() % 9) }
             if next() % 3 == 0 { fromMe.toggle() }
-            let length = longEvery > 0 && i % longEvery == longEvery - 1 ? 120 : Int(1 + next() % 14)
+            let length = longEvery > 0 && i % longEvery == longEvery - 1 ? 300 : Int(1 + next() % 14)
             let text = (0..<length).map { _ in words[Int(next() % UInt64(words.count))] }.joined(separator: " ")
             messages.append(message(id * 100_000 + Int64(i), fromMe, fromMe ? "Ed" : them, minutes, text))
             messages[messages.count - 1].sentAt = start.addingTimeInterval(minutes * 60)
