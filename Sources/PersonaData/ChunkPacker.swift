@@ -116,12 +116,13 @@ final class ChunkPacker {
 
             // Exact: shrink until the joined text fits, then try to grow while it still does.
             var joined = assemble(units, start..<end, overlapCount: overlapCount, header: header, footer: footer)
-            var count = encoder.exactCount(joined)
-            while count > budget, end > start + 1 {
+            var runs = encoder.encodeRuns(joined)
+            while runs.count > budget, end > start + 1 {
                 end -= 1
                 joined = assemble(units, start..<end, overlapCount: overlapCount, header: header, footer: footer)
-                count = encoder.exactCount(joined)
+                runs = encoder.encodeRuns(joined)
             }
+            var count = runs.count
             if count > budget {
                 if overlapCount > 0 {
                     // The context alone does not fit with the next message: open with less of it.
@@ -135,11 +136,12 @@ final class ChunkPacker {
             // rejects may still fit: try while the estimate is within two tokens.
             while end < units.count, count + units[end].cost <= budget + 2 {
                 let trial = assemble(units, start..<(end + 1), overlapCount: overlapCount, header: header, footer: footer)
-                let trialCount = encoder.exactCount(trial)
-                guard trialCount <= budget else { break }
+                let trialRuns = encoder.encodeRuns(trial)
+                guard trialRuns.count <= budget else { break }
                 end += 1
                 joined = trial
-                count = trialCount
+                runs = trialRuns
+                count = trialRuns.count
             }
             if end <= previousEnd {
                 // Context only, nothing new: open the next chunk with less context.
@@ -149,7 +151,7 @@ final class ChunkPacker {
             let unitsEstimate = units[start..<end].reduce(0) { $0 + $1.cost }
             slack = max(0, count - fixed - unitsEstimate)
 
-            let exact = encoder.encodeExact(joined)
+            let exact = encoder.encodeExact(joined, runs: runs)
             var ids: [Int64] = []
             var turns: [ChunkTurn] = []
             for (i, u) in units[start..<end].enumerated() {
@@ -170,16 +172,34 @@ final class ChunkPacker {
         return chunks
     }
 
+    /// The scalar position where a head of `unit` would about fill a chunk: the message's own
+    /// tokens, less those the header, footer and line markup take.
+    private func estimatedCut(_ unit: MessageUnit, scalars: [Unicode.Scalar], header: EncodedSpans, footer: EncodedSpans) -> Int {
+        var empty = unit
+        empty.text = Self.cutMarker
+        let overhead = header.estimatedCount + footer.estimatedCount + prepare(empty, origin: 0).cost + slack
+        let room = max(1, budget - overhead)
+        let tokens = encoder.tokenizer.encode(unit.text, parseSpecialTokens: false)
+        guard tokens.count > room else { return scalars.count }
+        let prefixBytes = encoder.tokenizer.decode(Array(tokens[0..<room])).utf8.count
+        var bytes = 0
+        for (i, scalar) in scalars.enumerated() {
+            bytes += UTF8.width(scalar)
+            if bytes > prefixBytes { return i }
+        }
+        return scalars.count
+    }
+
     /// Cuts `units[index]`, which does not fit a chunk alone, into a longest head that does
     /// (at a word boundary when one fits, else at a character) and the rest.
     private func cut(_ units: inout [PreparedUnit], at index: Int, header: EncodedSpans, footer: EncodedSpans) throws {
         let unit = units[index].unit
-        let scalars = Array(unit.text.unicodeScalars)
-        func text(_ range: Range<Int>) -> String {
-            var s = String.UnicodeScalarView()
-            s.append(contentsOf: scalars[range])
-            return String(s)
-        }
+        let view = unit.text.unicodeScalars
+        let scalars = Array(view)
+        // Scalar positions as string indices, so pieces are sliced rather than rebuilt.
+        var positions = Array(view.indices)
+        positions.append(view.endIndex)
+        func text(_ range: Range<Int>) -> String { String(view[positions[range.lowerBound]..<positions[range.upperBound]]) }
         func head(_ cut: Int) -> MessageUnit {
             var piece = unit
             var t = text(0..<cut)
@@ -190,7 +210,7 @@ final class ChunkPacker {
         }
         func fits(_ cut: Int) -> Bool {
             let piece = prepare(head(cut), origin: 0)
-            return encoder.exactCount(assemble([piece], 0..<1, overlapCount: 0, header: header, footer: footer)) <= budget
+            return encoder.encodeRuns(assemble([piece], 0..<1, overlapCount: 0, header: header, footer: footer)).count <= budget
         }
         // The largest fitting candidate by bisection (fitting is monotone in the cut position).
         func largestFitting(_ candidates: [Int]) -> Int? {
@@ -210,12 +230,26 @@ final class ChunkPacker {
         // A piece already opens with "… ", so its cut must keep more than the marker, or the
         // rest would be no shorter than the piece and cutting would never end.
         let minimumCut = unit.isSplitPiece ? 3 : 1
-        var chosen = largestFitting(wordCuts.filter { $0 >= minimumCut })
+        let candidates = wordCuts.filter { $0 >= minimumCut }
+        var chosen: Int? = nil
+        if !candidates.isEmpty {
+            // Start from where the token count says the budget runs out, then step by words:
+            // usually one or two exact checks instead of a bisection over the whole message.
+            let guess = estimatedCut(unit, scalars: scalars, header: header, footer: footer)
+            var i = candidates.lastIndex(where: { $0 <= guess }) ?? 0
+            if fits(candidates[i]) {
+                while i + 1 < candidates.count, fits(candidates[i + 1]) { i += 1 }
+                chosen = candidates[i]
+            } else {
+                while i > 0, !fits(candidates[i - 1]) { i -= 1 }
+                chosen = i > 0 ? candidates[i - 1] : nil
+            }
+        }
         if chosen == nil, scalars.count > minimumCut {
             chosen = largestFitting(Array(minimumCut..<scalars.count))
         }
         guard let cutAt = chosen else {
-            throw DataError.budgetTooSmall(maxTokens: budget, headerTokens: encoder.exactCount(assemble([], 0..<0, overlapCount: 0, header: header, footer: footer)),
+            throw DataError.budgetTooSmall(maxTokens: budget, headerTokens: encoder.encodeRuns(assemble([], 0..<0, overlapCount: 0, header: header, footer: footer)).count,
                                            conversation: them)
         }
         var rest = unit

@@ -15,6 +15,10 @@ public struct BuildReport: Equatable, Sendable {
     /// Chunks whose mask needed the decode-based alignment (joined tokens differed from
     /// the per-message tokens at a boundary).
     public var slowAlignments = 0
+    /// Times a joined chunk text was tokenized while packing, and the tokens produced
+    /// (the cost of exact counting beyond one pass per message and one per chunk).
+    public var joinedEncodes = 0
+    public var joinedTokens = 0
 
     public init() {}
 }

@@ -54,6 +54,8 @@ public enum DatasetBuilder {
             report.messagesDropped += result.dropped
             report.splitMessages += result.splitMessages
             report.slowAlignments += result.slowAlignments
+            report.joinedEncodes += result.joinedEncodes
+            report.joinedTokens += result.joinedTokens
             report.messagesUsed += result.messagesUsed
             for (packed, split) in result.chunks {
                 chunks.append(Chunk(id: chunks.count, text: packed.text, tokens: packed.tokens, mask: packed.mask,
@@ -74,6 +76,8 @@ public enum DatasetBuilder {
         var dropped = 0
         var splitMessages = 0
         var slowAlignments = 0
+        var joinedEncodes = 0
+        var joinedTokens = 0
         var messagesUsed = 0
         var skipped = false
     }
@@ -131,6 +135,8 @@ public enum DatasetBuilder {
         result.messagesUsed = used.count
         result.splitMessages = packer.splitMessages
         result.slowAlignments = packer.encoder.slowAlignments
+        result.joinedEncodes = packer.encoder.joinedEncodes
+        result.joinedTokens = packer.encoder.joinedTokens
         return result
     }
 

@@ -8,6 +8,12 @@ struct EncodedSpans {
     var estimatedCount: Int { spanTokens.reduce(0) { $0 + $1.count } }
 }
 
+/// The exact tokens of joined spans, per run (a special span, or a maximal run of plain spans).
+struct JoinedRuns {
+    var runs: [(Range<Int>, [Int32])] = []
+    var count = 0
+}
+
 /// A chunk's exact tokens and per-token loss mask.
 struct ExactEncoding {
     var tokens: [Int32]
@@ -27,6 +33,9 @@ final class SpanEncoder {
     private var specialCache: [String: [Int32]] = [:]
     /// How many chunks needed the decode-based alignment (for tests and diagnostics).
     private(set) var slowAlignments = 0
+    /// Joined encodes and the tokens they produced (packing effort, for the benchmark notes).
+    private(set) var joinedEncodes = 0
+    private(set) var joinedTokens = 0
 
     init(tokenizer: Tokenizer) { self.tokenizer = tokenizer }
 
@@ -44,18 +53,26 @@ final class SpanEncoder {
         EncodedSpans(spans: spans, spanTokens: spans.map(encodeSpan))
     }
 
-    /// The exact token count of the joined spans (no mask): used while deciding a chunk's end.
-    func exactCount(_ spans: EncodedSpans) -> Int {
-        var total = 0
-        forEachRun(spans) { range, ids in total += ids.count }
-        return total
+    /// The joined spans' exact tokens, run by run (no mask yet): used while deciding a
+    /// chunk's end, and kept so the chosen chunk is not encoded again.
+    func encodeRuns(_ spans: EncodedSpans) -> JoinedRuns {
+        var runs = JoinedRuns()
+        forEachRun(spans) { range, ids in
+            runs.runs.append((range, ids))
+            runs.count += ids.count
+        }
+        joinedEncodes += 1
+        joinedTokens += runs.count
+        return runs
     }
 
-    /// Exact tokens and mask of the joined spans.
-    func encodeExact(_ spans: EncodedSpans) -> ExactEncoding {
+    /// Exact tokens and mask of the joined spans, from their runs.
+    func encodeExact(_ spans: EncodedSpans, runs: JoinedRuns) -> ExactEncoding {
         var tokens: [Int32] = []
         var mask: [Bool] = []
-        forEachRun(spans) { range, ids in
+        tokens.reserveCapacity(runs.count)
+        mask.reserveCapacity(runs.count)
+        for (range, ids) in runs.runs {
             tokens.append(contentsOf: ids)
             if range.count == 1 {
                 mask.append(contentsOf: repeatElement(spans.spans[range.lowerBound].counted, count: ids.count))
@@ -126,6 +143,15 @@ final class SpanEncoder {
             }
             let bytes = textBytes ?? []
             var p = starts[k]
+            // Tokens the joined text shares with the span's own start cover the same bytes:
+            // take them whole, and decode only around the boundary.
+            var shared = 0
+            while shared < piece.count, w + shared < ids.count, ids[w + shared] == piece[shared] { shared += 1 }
+            if shared > 0, let advance = Self.match(Array(tokenizer.decode(Array(piece[0..<shared])).utf8), in: bytes, at: p) {
+                mask.append(contentsOf: repeatElement(spans.spans[range.lowerBound + k].counted, count: shared))
+                w += shared
+                p += advance
+            }
             var groupStart = w
             var t = w
             while t < ids.count {
