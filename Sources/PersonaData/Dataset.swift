@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a build did besides making chunks: the counts `dataset build` reports.
-public struct BuildReport: Equatable, Sendable {
+public struct BuildReport: Codable, Equatable, Sendable {
     /// Conversations used (at least `minMessages` messages).
     public var conversations = 0
     /// Conversations left out for having too few messages.
