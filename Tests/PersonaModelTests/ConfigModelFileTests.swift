@@ -58,6 +58,8 @@ final class ConfigModelFileTests: XCTestCase {
         XCTAssertTrue(rows["chat template"]?.hasPrefix("chatml") == true, rows["chat template"] ?? "")
         XCTAssertEqual(summary.typeTable.dropFirst().map { [$0[0], $0[1]] }, [["Q4_1", "210"], ["Q8_0", "1"], ["F32", "61"]])
         XCTAssertEqual(summary.tensorTable.count, 272)
+        XCTAssertTrue(summary.metadataTable.contains(["llama.block_count", "u32", "30"]))
+        XCTAssertTrue(summary.metadataTable.contains { $0[0] == "tokenizer.ggml.tokens" && $0[1] == "array[string×49152]" })
     }
 
     func testPermutationMatchesConverterFormula() {

@@ -11,6 +11,8 @@ public struct ModelSummary {
     public var typeTable: [[String]] = []
     /// name, type, shape, bytes (every tensor, in file order)
     public var tensorTable: [[String]] = []
+    /// key, type, value (GGUF metadata, sorted; long arrays summarised)
+    public var metadataTable: [[String]] = []
 
     public init(_ model: ModelFile) {
         let config = model.config
@@ -59,6 +61,14 @@ public struct ModelSummary {
         let float32Bytes = config.parameterCount * 4
         let kvPerToken = 2 * config.nLayers * config.kvDim * 4
         rows.append(("memory", "weights \(megabytes(storedBytes)) as stored (memory-mapped), \(megabytes(float32Bytes)) as float32; KV cache \(megabytes(kvPerToken * 1024)) per 1,024 tokens (float32)"))
+
+        if let gguf = model.gguf {
+            for (key, value) in gguf.metadata.sorted(by: { $0.key < $1.key }) {
+                var text = value.summary.replacingOccurrences(of: "\n", with: "\\n")
+                if text.count > 100 { text = String(text.prefix(100)) + "…" }
+                metadataTable.append([key, value.typeName, text])
+            }
+        }
 
         // Tokenizer and chat template.
         if let gguf = model.gguf {

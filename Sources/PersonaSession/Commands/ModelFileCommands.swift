@@ -8,10 +8,11 @@ extension CommandTable {
     static let modelFileCommands: [CommandSpec] = [
         CommandSpec("model info", summary: "Describe a model file or Hugging Face folder",
                     details: "Architecture, parameter count, tensor types and sizes, memory needed, tokenizer, special tokens and chat template family. Reads only the header; nothing is loaded into memory.",
-                    examples: ["model info", "model info models/SmolLM2-135M-Instruct.Q4_1.gguf --tensors", "model info ~/hf/TinyLlama-1.1B-Chat-v1.0"],
+                    examples: ["model info", "model info models/SmolLM2-135M-Instruct.Q4_1.gguf --tensors --metadata", "model info ~/hf/TinyLlama-1.1B-Chat-v1.0"],
                     arguments: [
                         .positional("path", .path, required: false, "a .gguf file or a folder with config.json and *.safetensors (default: the default model)"),
                         .flag("tensors", "also list every tensor with its type, shape and size"),
+                        .flag("metadata", "also list every GGUF metadata key with its type and value"),
                     ]) { ctx in
             let path = DefaultModel.resolve(ctx.arguments.string("path"))
             let model = try ModelFile.open(path: path)
@@ -19,6 +20,10 @@ extension CommandTable {
             ctx.printTable(summary.rows.map { [$0.0, $0.1] })
             ctx.print()
             ctx.printTable(summary.typeTable, rightAligned: [1, 2, 3])
+            if ctx.arguments.flag("metadata") && !summary.metadataTable.isEmpty {
+                ctx.print()
+                ctx.printTable([["key", "type", "value"]] + summary.metadataTable)
+            }
             if ctx.arguments.flag("tensors") {
                 ctx.print()
                 ctx.printTable([["tensor", "type", "shape", "bytes"]] + summary.tensorTable, rightAligned: [3])
