@@ -108,6 +108,11 @@ public final class MessageStore {
         return p
     }
 
+    /// Every person's display name, sorted (for completion).
+    public func personNames() throws -> [String] {
+        try database.query("SELECT name FROM people ORDER BY name COLLATE NOCASE, id") { $0.string(0) }
+    }
+
     func personRecord(id: Int64) throws -> PersonRecord? {
         try database.query("SELECT id, name, is_me, in_contacts FROM people WHERE id = ?", [.int(id)]) {
             PersonRecord(id: $0.int64(0), name: $0.string(1), isMe: $0.bool(2), inContacts: $0.bool(3))
