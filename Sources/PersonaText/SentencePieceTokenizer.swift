@@ -43,6 +43,9 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         guard types.count == tokens.count else {
             throw TextError.invalid("\(source): \(types.count) token types for \(tokens.count) tokens")
         }
+        guard tokens.count < Int(Int32.max) else {
+            throw TextError.invalid("\(source): \(tokens.count) tokens is more than token ids can number (\(Int32.max))")
+        }
         vocabularySize = tokens.count
         self.tokens = tokens
         self.types = types
@@ -102,6 +105,9 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             scoreRule = ScoreRule(vocabulary: vocabulary, rankOfId: rankOfId)
             pairRule = nil
         case .merges(let merges):
+            guard merges.count < Int(UInt32.max) else {
+                throw TextError.invalid("\(source): \(merges.count) merges is more than ranks can number")
+            }
             var table = MergeTable(expectedCount: merges.count)
             for (rank, merge) in merges.enumerated() {
                 let utf8 = Array(merge.utf8)
