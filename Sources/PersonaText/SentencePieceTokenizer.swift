@@ -222,9 +222,12 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         if let rule = scoreRule { merger.mergeAll(rule, bytes: bytes) } else if let rule = pairRule { merger.mergeAll(rule, bytes: bytes) }
         merger.forEachSymbol { id, start, end in
             if id >= 0 { out.append(id); return }
-            for b in start..<end {
-                let byteId = idOfByte[Int(bytes[b])]
-                if byteId >= 0 { out.append(byteId) } else if let unknown = specialTokenIds.unknown { out.append(unknown) }
+            // Byte fallback when every byte has its <0xNN> token; otherwise one unknown token for
+            // the symbol, as Hugging Face BPE does without byte fallback.
+            if (start..<end).allSatisfy({ idOfByte[Int(bytes[$0])] >= 0 }) {
+                for b in start..<end { out.append(idOfByte[Int(bytes[b])]) }
+            } else if let unknown = specialTokenIds.unknown {
+                out.append(unknown)
             }
         }
     }
