@@ -49,12 +49,12 @@ public func quantized(name: String, rows: Int, columns: Int, values: FloatBuffer
     case .f32:
         return .f32(name: name, rows: rows, columns: columns, values: values)
     case .q8_0:
-        let bytes = RawBytes(count: rows * columns / 32 * BlockLayout.q8_0Bytes)
-        BlockLayout.quantizeQ8_0(values.pointer, count: rows * columns, into: bytes.pointer)
+        let bytes = RawBytes(count: rows * columns / 32 * QuantizedBlocks.q8_0Bytes)
+        QuantizedBlocks.quantizeQ8_0(values.pointer, count: rows * columns, into: bytes.pointer)
         return WeightMatrix(name: name, rows: rows, columns: columns, storage: .q8_0(UnsafeRawPointer(bytes.pointer)), owner: bytes)
     case .q4_1:
-        let bytes = RawBytes(count: rows * columns / 32 * BlockLayout.q4_1Bytes)
-        BlockLayout.quantizeQ4_1(values.pointer, count: rows * columns, into: bytes.pointer)
+        let bytes = RawBytes(count: rows * columns / 32 * QuantizedBlocks.q4_1Bytes)
+        QuantizedBlocks.quantizeQ4_1(values.pointer, count: rows * columns, into: bytes.pointer)
         return WeightMatrix(name: name, rows: rows, columns: columns, storage: .q4_1(UnsafeRawPointer(bytes.pointer)), owner: bytes)
     }
 }

@@ -39,15 +39,15 @@ final class KernelTests: XCTestCase {
         switch format {
         case "q8_0":
             let bytes = UnsafeMutableRawPointer.allocate(byteCount: rows * columns / 32 * 34, alignment: 64)
-            BlockLayout.quantizeQ8_0(values.pointer, count: rows * columns, into: bytes)
+            QuantizedBlocks.quantizeQ8_0(values.pointer, count: rows * columns, into: bytes)
             return WeightMatrix(name: "w", rows: rows, columns: columns, storage: .q8_0(UnsafeRawPointer(bytes)), owner: nil)
         case "q4_1", "blocks":
             let bytes = UnsafeMutableRawPointer.allocate(byteCount: rows * columns / 32 * 20, alignment: 64)
-            BlockLayout.quantizeQ4_1(values.pointer, count: rows * columns, into: bytes)
+            QuantizedBlocks.quantizeQ4_1(values.pointer, count: rows * columns, into: bytes)
             if format == "blocks" {
                 return WeightMatrix(name: "w", rows: rows, columns: columns,
                                     storage: .blocks(UnsafeRawPointer(bytes), name: "Q4_1 via rows", rowBytes: columns / 32 * 20,
-                                                     dequantizeRow: { BlockLayout.dequantizeQ4_1($0, count: $1, into: $2) }),
+                                                     dequantizeRow: { QuantizedBlocks.dequantizeQ4_1($0, count: $1, into: $2) }),
                                     owner: nil)
             }
             return WeightMatrix(name: "w", rows: rows, columns: columns, storage: .q4_1(UnsafeRawPointer(bytes)), owner: nil)
@@ -61,10 +61,10 @@ final class KernelTests: XCTestCase {
         let q8 = UnsafeMutableRawPointer.allocate(byteCount: 68, alignment: 16), q4 = UnsafeMutableRawPointer.allocate(byteCount: 40, alignment: 16)
         defer { q8.deallocate(); q4.deallocate() }
         let y8 = FloatBuffer(count: 64), y4 = FloatBuffer(count: 64)
-        BlockLayout.quantizeQ8_0(x.pointer, count: 64, into: q8)
-        BlockLayout.dequantizeQ8_0(q8, count: 64, into: y8.pointer)
-        BlockLayout.quantizeQ4_1(x.pointer, count: 64, into: q4)
-        BlockLayout.dequantizeQ4_1(q4, count: 64, into: y4.pointer)
+        QuantizedBlocks.quantizeQ8_0(x.pointer, count: 64, into: q8)
+        QuantizedBlocks.dequantizeQ8_0(q8, count: 64, into: y8.pointer)
+        QuantizedBlocks.quantizeQ4_1(x.pointer, count: 64, into: q4)
+        QuantizedBlocks.dequantizeQ4_1(q4, count: 64, into: y4.pointer)
         assertClose(y8, x, atol: 0.03, "q8_0 round trip")
         assertClose(y4, x, atol: 0.5, "q4_1 round trip")
     }

@@ -4,7 +4,7 @@
 /// Q8_0: `d: f16, qs: int8[32]`                      value[j] = d · qs[j]
 /// Q4_1: `d: f16, m: f16, qs: uint8[16]`             value[j] = d · (qs[j] & 0xF) + m,
 ///                                                   value[j + 16] = d · (qs[j] >> 4) + m
-public enum BlockLayout {
+public enum QuantizedBlocks {
     public static let weightsPerBlock = 32
     public static let q8_0Bytes = 34
     public static let q4_1Bytes = 20

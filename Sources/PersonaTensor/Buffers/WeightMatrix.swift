@@ -44,8 +44,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public var rowBytes: Int {
         switch storage {
         case .f32: return columns * 4
-        case .q8_0: return columns / 32 * BlockLayout.q8_0Bytes
-        case .q4_1: return columns / 32 * BlockLayout.q4_1Bytes
+        case .q8_0: return columns / 32 * QuantizedBlocks.q8_0Bytes
+        case .q4_1: return columns / 32 * QuantizedBlocks.q4_1Bytes
         case .blocks(_, _, let rowBytes, _): return rowBytes
         }
     }
@@ -56,9 +56,9 @@ public struct WeightMatrix: @unchecked Sendable {
         case .f32(let p):
             out.update(from: p + rowRange.lowerBound * columns, count: rowRange.count * columns)
         case .q8_0(let p):
-            BlockLayout.dequantizeQ8_0(p + rowRange.lowerBound * rowBytes, count: rowRange.count * columns, into: out)
+            dequantize(.q8_0, p + rowRange.lowerBound * rowBytes, count: rowRange.count * columns, into: out)
         case .q4_1(let p):
-            BlockLayout.dequantizeQ4_1(p + rowRange.lowerBound * rowBytes, count: rowRange.count * columns, into: out)
+            dequantize(.q4_1, p + rowRange.lowerBound * rowBytes, count: rowRange.count * columns, into: out)
         case .blocks(let p, _, let rowBytes, let dequantizeRow):
             for (i, r) in rowRange.enumerated() { dequantizeRow(p + r * rowBytes, columns, out + i * columns) }
         }

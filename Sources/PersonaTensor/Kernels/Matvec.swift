@@ -107,7 +107,7 @@ func dotQ8_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, blocks: Int) ->
     let xr = UnsafeRawPointer(x)
     var acc = SIMD16<Float>()
     for b in 0..<blocks {
-        let block = row + b * BlockLayout.q8_0Bytes
+        let block = row + b * QuantizedBlocks.q8_0Bytes
         let d = Float(Float16(bitPattern: block.loadUnaligned(as: UInt16.self)))
         let q0 = block.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)
         let q1 = block.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)
@@ -128,7 +128,7 @@ func dotQ4_1(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafeP
     var acc = SIMD16<Float>()
     var offset: Float = 0
     for b in 0..<blocks {
-        let block = row + b * BlockLayout.q4_1Bytes
+        let block = row + b * QuantizedBlocks.q4_1Bytes
         let d = Float(Float16(bitPattern: block.loadUnaligned(as: UInt16.self)))
         let m = Float(Float16(bitPattern: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
         let packed = block.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
