@@ -4,7 +4,14 @@ import PersonaTensor
 /// from its metadata so that the forward pass can be checked against the goldens.
 extension LlamaModel {
     public static func load(path: String, threads: Int = 2) throws -> LlamaModel {
-        let file = try GGUFFile(path: path)
+        try load(gguf: try GGUFFile(path: path), threads: threads)
+    }
+
+    public static func load(gguf file: GGUFFile, threads: Int = 2) throws -> LlamaModel {
+        let path = file.path
+        if let architecture = file.string("general.architecture"), architecture != "llama" {
+            throw ModelError.invalid("\(path): architecture '\(architecture)' is not supported; expected llama")
+        }
         func int(_ key: String) throws -> Int {
             guard let v = file.int("llama." + key) else { throw ModelError.invalid("\(path): metadata llama.\(key) is missing") }
             return v
