@@ -69,6 +69,27 @@ final class KernelTests: XCTestCase {
         assertClose(y4, x, atol: 0.5, "q4_1 round trip")
     }
 
+    func testFastDequantizationIsBitExact() {
+        let x = randomBuffer(32 * 17, scale: 0.3)
+        let q8 = UnsafeMutableRawPointer.allocate(byteCount: 17 * 34, alignment: 16), q4 = UnsafeMutableRawPointer.allocate(byteCount: 17 * 20, alignment: 16)
+        defer { q8.deallocate(); q4.deallocate() }
+        QuantizedBlocks.quantizeQ8_0(x.pointer, count: x.count, into: q8)
+        QuantizedBlocks.quantizeQ4_1(x.pointer, count: x.count, into: q4)
+        for (type, bytes) in [(GGMLType.q8_0, q8), (.q4_1, q4)] {
+            let fast = FloatBuffer(count: x.count), naive = FloatBuffer(count: x.count), formats = FloatBuffer(count: x.count)
+            if type == .q8_0 {
+                QuantizedBlocks.dequantizeQ8_0Fast(bytes, count: x.count, into: fast.pointer)
+                QuantizedBlocks.dequantizeQ8_0(bytes, count: x.count, into: naive.pointer)
+            } else {
+                QuantizedBlocks.dequantizeQ4_1Fast(bytes, count: x.count, into: fast.pointer)
+                QuantizedBlocks.dequantizeQ4_1(bytes, count: x.count, into: naive.pointer)
+            }
+            dequantize(type, bytes, count: x.count, into: formats.pointer)
+            XCTAssertEqual(fast.array, naive.array, "\(type)")
+            XCTAssertEqual(fast.array, formats.array, "\(type) against the formats layer")
+        }
+    }
+
     func testMatmulEveryFormatAgainstNaive() {
         for format in ["f32", "q8_0", "q4_1", "blocks"] {
             for m in [1, 3, 17, 64] { for n in [1, 3, 17, 64, 130] {

@@ -206,7 +206,11 @@ func runModelBench(_ ctx: CommandContext, mode: ModelBenchMode) throws -> BenchR
         "\(mode == .decode ? "\(newTokens) new tokens after a \(prompt.count)-token prompt" : "\(prompt.count)-token prompt"), threads \(threads), OpenBLAS core \(BLASThreads.coreName)",
     ]
 
-    // The peer, on the same file and prompt, in a child process.
+    // The peer, on the same file and prompt, in a child process (PERSONA_BENCH_PEER=0 skips it).
+    if ProcessInfo.processInfo.environment["PERSONA_BENCH_PEER"] == "0" {
+        notes.append("peer llama.cpp skipped (PERSONA_BENCH_PEER=0)")
+        return BenchReport(bench: mode.rawValue, results: results, notes: notes)
+    }
     switch runLlamaCppPeer(mode: mode, modelPath: path, threads: threads, runs: runs, prompt: prompt, newTokens: newTokens) {
     case .success(let peer):
         let peerRate = BenchResult(name: "llama.cpp tokens/s", unit: "tok/s", samples: peer.rates)

@@ -56,9 +56,9 @@ public struct WeightMatrix: @unchecked Sendable {
         case .f32(let p):
             out.update(from: p + rowRange.lowerBound * columns, count: rowRange.count * columns)
         case .q8_0(let p):
-            dequantize(.q8_0, p + rowRange.lowerBound * rowBytes, count: rowRange.count * columns, into: out)
+            QuantizedBlocks.dequantizeQ8_0Fast(p + rowRange.lowerBound * rowBytes, count: rowRange.count * columns, into: out)
         case .q4_1(let p):
-            dequantize(.q4_1, p + rowRange.lowerBound * rowBytes, count: rowRange.count * columns, into: out)
+            QuantizedBlocks.dequantizeQ4_1Fast(p + rowRange.lowerBound * rowBytes, count: rowRange.count * columns, into: out)
         case .blocks(let p, _, let rowBytes, let dequantizeRow):
             for (i, r) in rowRange.enumerated() { dequantizeRow(p + r * rowBytes, columns, out + i * columns) }
         }

@@ -24,7 +24,7 @@ public final class AttentionScratch: @unchecked Sendable {
 
     public init(threads: Int, capacity: Int) {
         self.capacity = capacity
-        scores = (0..<max(1, threads)).map { _ in FloatBuffer(count: capacity) }
+        scores = (0..<workParts(threads: max(1, threads))).map { _ in FloatBuffer(count: capacity) }
     }
 
     public var threads: Int { scores.count }

@@ -13,7 +13,7 @@ public final class LinearCrossEntropyScratch: @unchecked Sendable {
     public init(threads: Int, rows: Int, columns: Int, tileRows: Int = 256) {
         self.tileRows = tileRows
         self.rows = rows
-        let n = max(1, threads)
+        let n = workParts(threads: max(1, threads))
         weightTiles = (0..<n).map { _ in FloatBuffer(count: tileRows * columns) }
         logitTiles = (0..<n).map { _ in FloatBuffer(count: tileRows * rows) }
         runningMax = (0..<n).map { _ in FloatBuffer(count: rows) }

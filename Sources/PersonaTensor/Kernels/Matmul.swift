@@ -40,14 +40,17 @@ public final class MatmulScratch: @unchecked Sendable {
     /// Rows of a weight matrix dequantized at a time: a [tileRows, columns] float tile
     /// stays within L2 for the widest matrix of a small model (64 × 1536 × 4 B = 384 KiB).
     public let tileRows: Int
-    let tiles: [FloatBuffer]
+    let tiles: [FloatBuffer]  // per part: [tileRows, maxColumns]
+    public let threads: Int
 
     public init(threads: Int, maxColumns: Int, tileRows: Int = 64) {
         self.tileRows = tileRows
-        tiles = (0..<max(1, threads)).map { _ in FloatBuffer(count: tileRows * maxColumns) }
+        self.threads = max(1, threads)
+        tiles = (0..<workParts(threads: self.threads)).map { _ in FloatBuffer(count: tileRows * maxColumns) }
     }
 
-    public var threads: Int { tiles.count }
+    /// Parts each call is split into (see `workParts`).
+    public var parts: Int { tiles.count }
     public var maxColumns: Int { tiles[0].count / tileRows }
 }
 
@@ -63,7 +66,7 @@ public func matmul(_ x: UnsafePointer<Float>, rows m: Int, weight w: WeightMatri
     nonisolated(unsafe) let x = x, out = out
     if case .f32(let p) = w.storage {
         nonisolated(unsafe) let p = p
-        parallelRanges(n, threads: scratch.threads, granularity: 16) { cols in
+        parallelRanges(n, threads: scratch.parts, granularity: 16) { cols in
             sgemm(transposeB: true, m: m, n: cols.count, k: k, a: x, lda: k, b: p + cols.lowerBound * k, ldb: k,
                   beta: beta, c: out + cols.lowerBound, ldc: ldc)
         }
@@ -72,7 +75,7 @@ public func matmul(_ x: UnsafePointer<Float>, rows m: Int, weight w: WeightMatri
     precondition(k <= scratch.maxColumns, "matmul scratch too small for \(w.name)")
     let tileRows = scratch.tileRows
     let tiles = (n + tileRows - 1) / tileRows
-    parallelParts(tiles, threads: scratch.threads) { part, tileRange in
+    parallelParts(tiles, threads: scratch.parts) { part, tileRange in
         let tile = scratch.tiles[part].pointer
         for t in tileRange {
             let r0 = t * tileRows, r1 = min(n, r0 + tileRows)

@@ -15,13 +15,16 @@ public struct MatvecJob: @unchecked Sendable {
 /// per-block sums of the input vector that the Q4_1 kernel needs for its offset term.
 public final class MatvecScratch: @unchecked Sendable {
     static let tileRows = 16
-    let tiles: [FloatBuffer]
+    let tiles: [FloatBuffer]  // per part: [tileRows, maxColumns]
     let blockSums: FloatBuffer
     public let threads: Int
+    /// Parts each call is split into (see `workParts`).
+    public let parts: Int
 
     public init(threads: Int, maxColumns: Int) {
         self.threads = max(1, threads)
-        tiles = (0..<self.threads).map { _ in FloatBuffer(count: MatvecScratch.tileRows * maxColumns) }
+        parts = workParts(threads: self.threads)
+        tiles = (0..<parts).map { _ in FloatBuffer(count: MatvecScratch.tileRows * maxColumns) }
         blockSums = FloatBuffer(count: maxColumns / 32 + 1)
     }
 
@@ -43,7 +46,7 @@ public func matvec(_ jobs: [MatvecJob], x: UnsafePointer<Float>, scratch: Matvec
     var total = 0
     for j in jobs { starts.append(total); total += j.weight.rows }
     nonisolated(unsafe) let x = x
-    parallelParts(total, threads: scratch.threads, granularity: 8) { part, range in
+    parallelParts(total, threads: scratch.parts, granularity: 8) { part, range in
         for (index, job) in jobs.enumerated() {
             let lo = max(range.lowerBound, starts[index]), hi = min(range.upperBound, starts[index] + job.weight.rows)
             if lo < hi {
@@ -109,12 +112,11 @@ func dotQ8_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, blocks: Int) ->
     for b in 0..<blocks {
         let block = row + b * QuantizedBlocks.q8_0Bytes
         let d = Float(Float16(bitPattern: block.loadUnaligned(as: UInt16.self)))
-        let q0 = block.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)
-        let q1 = block.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)
+        let q = (block + 2).assumingMemoryBound(to: Int8.self)
         let x0 = xr.loadUnaligned(fromByteOffset: b * 128, as: SIMD16<Float>.self)
         let x1 = xr.loadUnaligned(fromByteOffset: b * 128 + 64, as: SIMD16<Float>.self)
-        var s = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: q0)) * x0
-        s.addProduct(SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: q1)), x1)
+        var s = QuantizedBlocks.floats(int8: q) * x0
+        s.addProduct(QuantizedBlocks.floats(int8: q + 16), x1)
         acc.addProduct(s, SIMD16<Float>(repeating: d))
     }
     return acc.sum()
@@ -131,12 +133,11 @@ func dotQ4_1(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafeP
         let block = row + b * QuantizedBlocks.q4_1Bytes
         let d = Float(Float16(bitPattern: block.loadUnaligned(as: UInt16.self)))
         let m = Float(Float16(bitPattern: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
-        let packed = block.loadUnaligned(fromByteOffset: 4, as: SIMD16<UInt8>.self)
-        let low = packed & 0x0F, high = packed &>> 4
+        let (low, high) = QuantizedBlocks.floats(nibbles: (block + 4).assumingMemoryBound(to: UInt8.self))
         let x0 = xr.loadUnaligned(fromByteOffset: b * 128, as: SIMD16<Float>.self)
         let x1 = xr.loadUnaligned(fromByteOffset: b * 128 + 64, as: SIMD16<Float>.self)
-        var s = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: low)) * x0
-        s.addProduct(SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: high)), x1)
+        var s = low * x0
+        s.addProduct(high, x1)
         acc.addProduct(s, SIMD16<Float>(repeating: d))
         offset += m * sums[b]
     }

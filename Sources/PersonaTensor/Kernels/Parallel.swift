@@ -25,6 +25,13 @@ public func parallelParts(_ count: Int, threads: Int, granularity: Int = 1, _ bo
     }
 }
 
+/// How many parts to split work into for `threads` threads: several per thread, so that
+/// Dispatch balances them dynamically. On a shared machine one core is often busy with
+/// another process; with exactly one part per thread the whole call would wait for the
+/// part stuck behind it.
+@inlinable
+public func workParts(threads: Int) -> Int { threads <= 1 ? 1 : threads * 4 }
+
 /// OpenBLAS keeps its own thread pool. The model splits work across cores itself and calls
 /// BLAS from inside those splits, so BLAS must stay single-threaded there or the two pools
 /// fight over the same two cores.
