@@ -10,6 +10,8 @@ struct SpecialTokenMatcher: Sendable {
 
     /// Candidates per first byte, longest first.
     private let candidates: [[Entry]]
+    /// Which bytes start some entry: 256 bits.
+    private let firstBytes: (UInt64, UInt64, UInt64, UInt64)
     let entries: [Entry]
 
     init(_ entries: [Entry]) {
@@ -17,6 +19,9 @@ struct SpecialTokenMatcher: Sendable {
         for e in entries where !e.bytes.isEmpty { byFirst[Int(e.bytes[0])].append(e) }
         for i in 0..<256 { byFirst[i].sort { $0.bytes.count > $1.bytes.count } }
         candidates = byFirst
+        var bits: [UInt64] = [0, 0, 0, 0]
+        for e in entries where !e.bytes.isEmpty { bits[Int(e.bytes[0]) >> 6] |= UInt64(1) << UInt64(e.bytes[0] & 63) }
+        firstBytes = (bits[0], bits[1], bits[2], bits[3])
         self.entries = entries
     }
 
@@ -29,9 +34,12 @@ struct SpecialTokenMatcher: Sendable {
         var i = 0
         let n = bytes.count
         if entries.isEmpty { if n > 0 { onText(0..<n) }; return }
+        let (b0, b1, b2, b3) = firstBytes
         outer: while i < n {
-            let list = candidates[Int(bytes[i])]
-            if !list.isEmpty {
+            let b = bytes[i]
+            let word = b < 64 ? b0 : b < 128 ? b1 : b < 192 ? b2 : b3
+            if word & (UInt64(1) << UInt64(b & 63)) != 0 {
+                let list = candidates[Int(b)]
                 for e in list where (parseControl || !e.isControl) && e.bytes.count <= n - i {
                     let matches = e.bytes.withUnsafeBytes { eb in
                         memcmpEqual(eb.baseAddress!, UnsafeRawPointer(bytes.baseAddress! + i), e.bytes.count)

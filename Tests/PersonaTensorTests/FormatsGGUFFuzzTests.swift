@@ -49,6 +49,15 @@ final class FormatsGGUFFuzzTests: XCTestCase {
         let values = file.data(for: a).bindMemory(to: Float.self)
         XCTAssertEqual(Array(values), [1, 2, 3, 4, 5, 6, 7, 8])
         XCTAssertEqual(file.tensor(named: "b.weight")?.byteCount, 68)
+
+        // Version 2 has the same layout; version 1 (32-bit counts) is refused by name.
+        var bytes = try Self.seedFile()
+        bytes[4] = 2
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try GGUFFile(path: path).version, 2)
+        bytes[4] = 1
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try GGUFFile(path: path)) { XCTAssertTrue(describeError($0).contains("GGUF version 1 is not supported")) }
     }
 
     func testErrorsNameTheProblem() throws {
@@ -135,10 +144,12 @@ final class FormatsGGUFFuzzTests: XCTestCase {
     }
 }
 
-/// Writes bytes with plain POSIX calls: Foundation's `Data.write` syncs every file to disk,
-/// which turns thousands of fuzz iterations into many seconds of waiting.
+/// Writes bytes with plain POSIX calls into a fresh file. Foundation's `Data.write` syncs, and
+/// truncating an existing file makes ext4 flush it on close (auto_da_alloc): either turns
+/// thousands of fuzz iterations into many seconds of waiting on the disk.
 func writeFuzzFile(_ bytes: [UInt8], to path: String) {
-    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    unlink(path)
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
     guard descriptor >= 0 else { return }
     bytes.withUnsafeBytes { raw in
         if let base = raw.baseAddress { _ = write(descriptor, base, raw.count) }

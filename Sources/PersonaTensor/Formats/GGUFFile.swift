@@ -112,7 +112,7 @@ public final class GGUFFile: @unchecked Sendable {
             }
             let rawOffset = try reader.u64("data offset of tensor '\(name)'")
             guard rawOffset <= UInt64(mapping.size) else {
-                throw TensorError.malformedFile(path: path, what: "tensor '\(name)' data offset \(rawOffset) lies past the end of the file (\(mapping.size) bytes)")
+                throw TensorError.malformedFile(path: path, what: "tensor '\(name)' data runs past end of file (offset \(rawOffset) into the data section, file size \(mapping.size))")
             }
             let relativeOffset = Int(rawOffset)
             guard relativeOffset % alignment == 0 else {
