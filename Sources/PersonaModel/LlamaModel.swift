@@ -15,22 +15,35 @@ public final class LlamaModel {
         didSet { workspace = nil }
     }
 
+    /// θ_i of RoPE, scaling applied ([ropeDimensions / 2]).
+    public let inverseFrequencies: [Float]
     private var rope: RopeTable
     private var workspace: ForwardWorkspace?
 
-    public init(config: LlamaConfig, weights: LlamaWeights, threads: Int = 2) throws {
+    /// - ropeFrequencyFactors: GGUF `rope_freqs.weight` (Llama 3.1 scaling as llama.cpp stores it).
+    public init(config: LlamaConfig, weights: LlamaWeights, threads: Int = 2, ropeFrequencyFactors: [Float]? = nil) throws {
         try weights.validate(against: config)
-        guard config.nHeads > 0, config.nKVHeads > 0, config.nHeads % config.nKVHeads == 0 else {
-            throw ModelError.invalid("model: \(config.nHeads) attention heads cannot be grouped over \(config.nKVHeads) key/value heads")
-        }
-        guard config.ropeDimensions % 2 == 0, config.ropeDimensions <= config.headDim else {
-            throw ModelError.invalid("model: RoPE over \(config.ropeDimensions) dimensions does not fit heads of \(config.headDim)")
-        }
+        try config.validate(source: "model")
         self.config = config
         self.weights = weights
         self.threads = max(1, threads)
-        rope = RopeTable(positions: min(config.contextLength, 512), dimensions: config.ropeDimensions,
-                         base: config.ropeTheta, scaling: config.ropeScaling)
+        self.inverseFrequencies = config.inverseFrequencies(frequencyFactors: ropeFrequencyFactors)
+        rope = RopeTable(positions: min(config.contextLength, 512), inverseFrequencies: inverseFrequencies)
+    }
+
+    /// A model over the tensors of an opened model file (GGUF, or a Hugging Face folder whose
+    /// Q/K rows the file permutes to GGUF order). The file stays mapped for the model's life.
+    public convenience init(file: ModelFile, threads: Int = 2) throws {
+        let weights = try LlamaWeights.load(config: file.config, owner: file) { name in
+            guard file.hasTensor(name), let view = try? file.tensor(name) else { return nil }
+            return (view.type, view.shape, view.data)
+        }
+        try self.init(config: file.config, weights: weights, threads: threads, ropeFrequencyFactors: file.ropeFrequencyFactors)
+    }
+
+    /// Opens `path` (see `ModelFile.open`).
+    public static func load(path: String, threads: Int = 2) throws -> LlamaModel {
+        try LlamaModel(file: try ModelFile.open(path: path), threads: threads)
     }
 
     /// A KV cache for `capacity` positions of this model.
@@ -258,8 +271,7 @@ public final class LlamaModel {
         guard positions > rope.positions else { return }
         var n = rope.positions
         while n < positions { n *= 2 }
-        rope = RopeTable(positions: min(n, config.contextLength), dimensions: config.ropeDimensions,
-                         base: config.ropeTheta, scaling: config.ropeScaling)
+        rope = RopeTable(positions: min(n, config.contextLength), inverseFrequencies: inverseFrequencies)
     }
 
     private func workspace(rows: Int, keys: Int) -> ForwardWorkspace {

@@ -13,10 +13,16 @@ public final class LoadedModel {
         self.path = path; self.model = model; self.tokenizer = tokenizer
     }
 
-    /// Opens a GGUF file: weights stay mapped and in their stored formats.
+    /// Opens a GGUF file or a Hugging Face folder: weights stay mapped and in their stored formats.
     public static func open(path: String, threads: Int = 2) throws -> LoadedModel {
-        let file = try GGUFFile(path: path)
-        return LoadedModel(path: path, model: try LlamaModel.load(gguf: file, threads: threads), tokenizer: try loadTokenizer(gguf: file))
+        let file = try ModelFile.open(path: path)
+        let tokenizer: Tokenizer
+        if let gguf = file.gguf {
+            tokenizer = try loadTokenizer(gguf: gguf)
+        } else {
+            tokenizer = try loadTokenizer(huggingFaceDirectory: path)
+        }
+        return LoadedModel(path: path, model: try LlamaModel(file: file, threads: threads), tokenizer: tokenizer)
     }
 
     /// `llama, 134.5M parameters, Q4_1 ×210 Q8_0 ×1, context 8192`
@@ -33,7 +39,7 @@ public final class LoadedModel {
             "file: \(path)",
             "layers \(c.nLayers), d_model \(c.dModel), d_ff \(c.dFF), heads \(c.nHeads) (key/value \(c.nKVHeads)), head_dim \(c.headDim)",
             "vocabulary \(c.vocabSize), context \(c.contextLength), RoPE base \(c.ropeTheta) over \(c.ropeDimensions) dims"
-                + (c.ropeScaling.map { ", scaled \($0)" } ?? ""),
+                + (c.ropeScaling == .none ? "" : ", scaled \(c.ropeScaling)"),
             "output head: " + (c.tiedOutput ? "tied to the embedding" : "separate"),
         ]
     }

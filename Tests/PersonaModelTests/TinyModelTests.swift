@@ -8,7 +8,7 @@ import PersonaTestSupport
 /// cache), against a reference forward written with the naive kernels.
 final class TinyModelTests: XCTestCase {
     static let config = LlamaConfig(vocabSize: 67, dModel: 64, nLayers: 2, nHeads: 4, nKVHeads: 2, headDim: 16, dFF: 96,
-                                    ropeTheta: 10_000, ropeDimensions: 16, ropeScaling: nil, rmsNormEps: 1e-5,
+                                    ropeTheta: 10_000, ropeDimensions: 16, rmsNormEps: 1e-5,
                                     contextLength: 64, tiedOutput: true)
 
     func model(_ format: RandomWeightFormat = .f32, config: LlamaConfig = TinyModelTests.config, threads: Int = 2) throws -> LlamaModel {
@@ -33,8 +33,8 @@ final class TinyModelTests: XCTestCase {
             matmulNaive(h.pointer, rows: T, weight: layer.q, into: q.pointer)
             matmulNaive(h.pointer, rows: T, weight: layer.k, into: k.pointer)
             matmulNaive(h.pointer, rows: T, weight: layer.v, into: v.pointer)
-            ropeForwardNaive(q.pointer, rows: T, heads: c.nHeads, headDim: c.headDim, dimensions: c.ropeDimensions, positions: &positions, base: c.ropeTheta)
-            ropeForwardNaive(k.pointer, rows: T, heads: c.nKVHeads, headDim: c.headDim, dimensions: c.ropeDimensions, positions: &positions, base: c.ropeTheta)
+            ropeForwardNaive(q.pointer, rows: T, heads: c.nHeads, headDim: c.headDim, positions: &positions, inverseFrequencies: m.inverseFrequencies)
+            ropeForwardNaive(k.pointer, rows: T, heads: c.nKVHeads, headDim: c.headDim, positions: &positions, inverseFrequencies: m.inverseFrequencies)
             let a = FloatBuffer(count: T * layer.q.rows)
             attentionForwardNaive(q: q.pointer, k: k.pointer, v: v.pointer,
                                   shape: AttentionShape(queries: T, keys: T, heads: c.nHeads, kvHeads: c.nKVHeads, headDim: c.headDim),

@@ -8,15 +8,13 @@ final class ModelAreaState {
     var unnamed: [String: LoadedModel] = [:]
 }
 
-/// Where the default model lives, relative to the directory persona runs in.
-let defaultModelPath = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 extension CommandContext {
     /// The model called `name` (a session object), or with no name the default model,
     /// opened on first use and kept for the session.
     func loadedModel(_ name: String?) throws -> LoadedModel {
         if let name { return try bench.object(name, kind: .model, as: LoadedModel.self) }
-        return try openUnnamedModel(path: defaultModelPath)
+        return try openUnnamedModel(path: DefaultModel.resolve(nil))
     }
 
     func openUnnamedModel(path: String) throws -> LoadedModel {
@@ -39,6 +37,9 @@ extension CommandTable {
                         .positional("path", .path, "a GGUF file"),
                     ]) { ctx in
             let name = try ctx.arguments.required("name"), path = try ctx.arguments.required("path")
+            if CommandTable.command(named: "model " + name) != nil {
+                throw CommandError.badValue(command: "model", argument: "name", value: name, expected: "a name that is not a model subcommand")
+            }
             let loaded = try LoadedModel.open(path: path, threads: ctx.bench.settings.threads)
             ctx.bench.register(NamedObject(name: name, kind: .model, summary: loaded.summary, value: loaded,
                                            details: { loaded.details }))
@@ -164,7 +165,7 @@ candles and his flour with more care than before.
 
 func runModelBench(_ ctx: CommandContext, mode: ModelBenchMode) throws -> BenchReport {
     let threads = ctx.arguments.int("threads") ?? ctx.bench.settings.threads
-    let path = ctx.arguments.string("model") ?? defaultModelPath
+    let path = DefaultModel.resolve(ctx.arguments.string("model"))
     let baselineMB = residentMB() ?? 0
     let loaded = try LoadedModel.open(path: path, threads: threads)
     let model = loaded.model
