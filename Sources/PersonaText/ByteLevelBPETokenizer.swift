@@ -12,9 +12,17 @@ public enum ByteLevelPreTokenization: String, CaseIterable, Sendable {
     /// Qwen2's pattern (as Llama 3, single digits).
     case qwen2
 
-    var preTokenizer: any PreTokenizer {
+    /// The stages as Hugging Face describes them; `preTokenizer` is the fused equivalent.
+    var stages: any PreTokenizer {
         switch self {
         case .smollm: return PreTokenizerChain(stages: [IndividualDigitsSplitter(), PatternSplitter(pattern: .gpt2)])
+        default: return preTokenizer
+        }
+    }
+
+    var preTokenizer: PatternSplitter {
+        switch self {
+        case .smollm: return PatternSplitter(pattern: .gpt2, isolatesNumbers: true)
         case .gpt2: return PatternSplitter(pattern: .gpt2)
         case .llama3: return PatternSplitter(pattern: .llama3)
         case .qwen2: return PatternSplitter(pattern: .qwen2)
@@ -31,6 +39,8 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     public let preTokenization: ByteLevelPreTokenization
     /// Hugging Face `ignore_merges` (Llama 3): a piece that is a vocabulary entry is one token.
     public let ignoresMerges: Bool
+    /// Hugging Face `NFC` normalizer (Qwen2): text is composed before anything else.
+    public let normalizesNFC: Bool
 
     private let tokens: [String]
     private let types: [TokenType]
@@ -41,7 +51,7 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     private let vocabulary: ByteStringTable
     private let idOfByte: [Int32]
     private let mergeRule: PairRankRule
-    private let preTokenizer: any PreTokenizer
+    private let preTokenizer: PatternSplitter
     private let specials: SpecialTokenMatcher
     private let pool = EncoderPool()
 
@@ -50,7 +60,7 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     ///   - types: token types by id (control and user-defined tokens are matched before BPE).
     ///   - merges: `"left right"` in rank order (best first).
     public init(tokens: [String], types: [TokenType], merges: [String], preTokenization: ByteLevelPreTokenization,
-                ignoresMerges: Bool = false, specialTokenIds: SpecialTokenIds, source: String) throws {
+                ignoresMerges: Bool = false, normalizesNFC: Bool = false, specialTokenIds: SpecialTokenIds, source: String) throws {
         guard !tokens.isEmpty else { throw TextError.invalid("\(source): the vocabulary is empty") }
         guard types.count == tokens.count else {
             throw TextError.invalid("\(source): \(types.count) token types for \(tokens.count) tokens")
@@ -61,6 +71,7 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
         self.preTokenization = preTokenization
         self.preTokenizer = preTokenization.preTokenizer
         self.ignoresMerges = ignoresMerges
+        self.normalizesNFC = normalizesNFC
         self.specialTokenIds = specialTokenIds
 
         var decoded: [UInt8] = []
@@ -128,15 +139,19 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     public var kindDescription: String { "byte-level BPE (pre-tokenizer \(preTokenization.rawValue)\(ignoresMerges ? ", ignore merges" : ""))" }
 
     public func encode(_ text: String, parseSpecialTokens: Bool) -> [Int32] {
-        var text = text
+        var text = normalizesNFC ? text.precomposedStringWithCanonicalMapping : text
         return text.withUTF8 { buffer -> [Int32] in
             let utf8 = UTF8Text(bytes: buffer)
             var out: [Int32] = []
             out.reserveCapacity(buffer.count / 3 + 4)
             pool.withState { state in
-                specials.split(utf8, parseControl: parseSpecialTokens, { range in
-                    self.encodePlain(utf8, range, state: &state, into: &out)
-                }, { out.append($0) })
+                var position = 0
+                while let match = specials.nextMatch(in: utf8, from: position, parseControl: parseSpecialTokens) {
+                    if position < match.start { encodePlain(utf8, position..<match.start, state: &state, into: &out) }
+                    out.append(match.id)
+                    position = match.start + match.length
+                }
+                if position < utf8.count { encodePlain(utf8, position..<utf8.count, state: &state, into: &out) }
             }
             return out
         }

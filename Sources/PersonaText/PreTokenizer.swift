@@ -54,9 +54,14 @@ struct IndividualDigitsSplitter: PreTokenizer {
 /// - gpt2:   `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
 /// - llama3: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 /// - qwen2:  as llama3 with `\p{N}` (one digit per piece).
+///
+/// With `isolatesNumbers`, every numeric scalar is a piece of its own and the pattern runs on the
+/// text between them: the same as `IndividualDigitsSplitter` followed by this splitter (SmolLM),
+/// in one pass without an intermediate list.
 struct PatternSplitter: PreTokenizer {
     enum Pattern: String, Sendable { case gpt2, llama3, qwen2 }
     let pattern: Pattern
+    var isolatesNumbers = false
 
     /// The regex source each pattern stands for, as `tokenizer.json` spells it.
     static let regexSource: [Pattern: String] = [
@@ -65,9 +70,25 @@ struct PatternSplitter: PreTokenizer {
         .qwen2: #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#,
     ]
 
-    var name: String { "\(pattern.rawValue) pattern" }
+    var name: String { isolatesNumbers ? "digits + \(pattern.rawValue) pattern" : "\(pattern.rawValue) pattern" }
 
     func split(_ text: UTF8Text, _ range: Range<Int>, into pieces: inout [Range<Int>]) {
+        guard isolatesNumbers else { splitPattern(text, range, into: &pieces); return }
+        var start = range.lowerBound
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let (cls, length) = text.classAt(i)
+            if cls == .number {
+                if start < i { splitPattern(text, start..<i, into: &pieces) }
+                pieces.append(i..<(i + length))
+                start = i + length
+            }
+            i += length
+        }
+        if start < range.upperBound { splitPattern(text, start..<range.upperBound, into: &pieces) }
+    }
+
+    private func splitPattern(_ text: UTF8Text, _ range: Range<Int>, into pieces: inout [Range<Int>]) {
         var i = range.lowerBound
         let end = range.upperBound
         while i < end {

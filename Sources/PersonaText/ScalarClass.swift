@@ -4,24 +4,37 @@
 enum ScalarClass: UInt8 {
     case letter, number, space, newline, other
 
-    /// ASCII classes by table; the rest through Unicode properties.
-    private static let ascii: [ScalarClass] = (0..<128).map { v -> ScalarClass in
-        switch v {
-        case 0x0A, 0x0D: return .newline
-        case 0x09, 0x0B, 0x0C, 0x20: return .space
-        case 0x30...0x39: return .number
-        case 0x41...0x5A, 0x61...0x7A: return .letter
-        default: return .other
-        }
-    }
-
+    /// ASCII classes by bit masks (constants, so no table to load lazily); the rest through
+    /// Unicode properties.
     @inline(__always)
     static func of(_ value: UInt32) -> ScalarClass {
-        if value < 128 { return ascii[Int(value)] }
+        if value < 64 {
+            let bit = UInt64(1) << UInt64(value)
+            if bit & 0x03FF_0000_0000_0000 != 0 { return .number }         // 0-9
+            if bit & 0x0000_0001_0000_1A00 != 0 { return .space }          // \t \v \f space
+            if bit & 0x0000_0000_0000_2400 != 0 { return .newline }        // \n \r
+            return .other
+        }
+        if value < 128 {
+            let bit = UInt64(1) << UInt64(value - 64)
+            return bit & 0x07FF_FFFE_07FF_FFFE != 0 ? .letter : .other     // A-Z a-z
+        }
         return nonASCII(value)
     }
 
+    /// Classes of the scalars below U+3100 (Latin to Devanagari, punctuation, symbols, dingbats),
+    /// computed once on first use (about 3 ms).
+    private static let table: [ScalarClass] = (0..<UInt32(0x3100)).map { uncachedNonASCII($0) }
+
+    @inline(__always)
     static func nonASCII(_ value: UInt32) -> ScalarClass {
+        if value < 0x3100 { return table[Int(value)] }
+        // Pictographs and emoji (U+1F300–U+1FAFF) hold no letters, numbers or spaces (So/Sk only).
+        if value >= 0x1F300 && value < 0x1FB00 { return .other }
+        return uncachedNonASCII(value)
+    }
+
+    static func uncachedNonASCII(_ value: UInt32) -> ScalarClass {
         guard let scalar = Unicode.Scalar(value) else { return .other }
         let properties = scalar.properties
         switch properties.generalCategory {

@@ -159,9 +159,13 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             var out: [Int32] = []
             out.reserveCapacity(buffer.count / 3 + 4)
             pool.withState { state in
-                specials.split(utf8, parseControl: parseSpecialTokens, { range in
-                    self.encodePlain(utf8, range, state: &state, into: &out)
-                }, { out.append($0) })
+                var position = 0
+                while let match = specials.nextMatch(in: utf8, from: position, parseControl: parseSpecialTokens) {
+                    if position < match.start { encodePlain(utf8, position..<match.start, state: &state, into: &out) }
+                    out.append(match.id)
+                    position = match.start + match.length
+                }
+                if position < utf8.count { encodePlain(utf8, position..<utf8.count, state: &state, into: &out) }
             }
             return out
         }
