@@ -346,3 +346,26 @@ final class AlignmentTests: XCTestCase {
         }
     }
 }
+
+final class ProgressTests: XCTestCase {
+    final class Recorder: ProgressReporter {
+        var total: Int?
+        var last = 0
+        var finished = false
+        func begin(_ label: String, total: Int?, unit: String) { self.total = total }
+        func advance(to done: Int, detail: String?) { XCTAssertGreaterThanOrEqual(done, last); last = done }
+        func finish() { finished = true }
+    }
+
+    func testProgressCountsEveryMessageOnce() throws {
+        let recorder = Recorder()
+        var p = DatasetParameters()
+        p.minMessages = 1
+        let conversations = (1...5).map { Fixtures.conversation(id: Int64($0), them: "P\($0)", count: 30 * $0) }
+        _ = try DatasetBuilder.build(name: "p", conversations: conversations, parameters: p, tokenizer: ByteTokenizer(),
+                                     threads: 2, progress: recorder)
+        XCTAssertEqual(recorder.total, 450)
+        XCTAssertEqual(recorder.last, 450)
+        XCTAssertTrue(recorder.finished)
+    }
+}

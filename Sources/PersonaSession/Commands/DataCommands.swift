@@ -262,7 +262,8 @@ extension CommandTable {
                 throw DataError.noConversations(reason: "no one-to-one conversation with at least \(p.minMessages) messages passes the filters")
             }
             let dataset = try DatasetBuilder.build(name: name, conversations: conversations, parameters: p, tokenizer: model.tokenizer,
-                                                   threads: ctx.bench.settings.threads, cancellation: ctx.cancellation)
+                                                   threads: ctx.bench.settings.threads, cancellation: ctx.cancellation,
+                                                   progress: ctx.progress)
             let previous = try ctx.datasetStore().storedDigest(of: name)
             try ctx.datasetStore().save(dataset)
             ctx.bench.register(DataCommandSupport.namedObject(dataset))
