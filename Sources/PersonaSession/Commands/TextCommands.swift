@@ -3,8 +3,8 @@ import PersonaCore
 import PersonaTensor
 import PersonaText
 
-/// The model the text commands use when none is named.
-let defaultModelPath = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+// defaultModelPath is declared once, in ModelCommands.swift (the text and model branches
+// both declared it; merged by the sample branch).
 
 /// Tokenizers the session has loaded, by model path (loading one takes ~0.1 s).
 final class TextState {
