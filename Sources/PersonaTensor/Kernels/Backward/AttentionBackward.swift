@@ -1,0 +1,76 @@
+import COpenBLAS
+import Foundation
+
+/// Backward of causal scaled-dot-product attention with grouped-query heads, for one sequence.
+/// Forward: S = scale · Q_h K_gᵀ (g = h / (heads / kvHeads)), masked where key j > query i or
+/// key j is padding, P = softmax(S) per row, O_h = P V_g. The probabilities are recomputed
+/// here from Q and K (cheap next to the projections) so the forward keeps no [T, T] tensors.
+///   dV_g += Pᵀ dO_h        dP = dO_h V_gᵀ        dS = P ⊙ (dP − rowsum(P ⊙ dP))
+///   dQ_h += scale · dS K_g  dK_g += scale · dSᵀ Q_h
+/// The heads of one group add into the same dK_g and dV_g. Gradients accumulate.
+public func attentionBackward(q: UnsafePointer<Float>,            // [T, heads, headDim] after RoPE
+                              k: UnsafePointer<Float>,            // [T, kvHeads, headDim] after RoPE
+                              v: UnsafePointer<Float>,            // [T, kvHeads, headDim]
+                              dOut: UnsafePointer<Float>,         // [T, heads, headDim]
+                              dQ: UnsafeMutablePointer<Float>,    // [T, heads, headDim] accumulated
+                              dK: UnsafeMutablePointer<Float>,    // [T, kvHeads, headDim] accumulated
+                              dV: UnsafeMutablePointer<Float>,    // [T, kvHeads, headDim] accumulated
+                              keyMask: UnsafePointer<UInt8>?,     // [T] 1 = a real token, nil = all real
+                              scratch: UnsafeMutablePointer<Float>, // [2, T, T]
+                              length T: Int, heads: Int, kvHeads: Int, headDim: Int) {
+    let groupSize = heads / kvHeads
+    let scale = 1 / Float(headDim).squareRoot()
+    let qStride = Int32(heads * headDim), kvStride = Int32(kvHeads * headDim)
+    let probabilities = scratch          // [T, T]
+    let dScores = scratch + T * T        // [T, T]
+    let n = Int32(T), hd = Int32(headDim)
+    for h in 0..<heads {
+        let g = h / groupSize
+        let qh = q + h * headDim, kg = k + g * headDim, vg = v + g * headDim
+        let dOh = dOut + h * headDim
+        // S = scale · Q_h K_gᵀ
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, scale, qh, qStride, kg, kvStride, 0, probabilities, n)
+        attentionSoftmaxRows(probabilities, keyMask: keyMask, length: T)
+        // dV_g += Pᵀ dO_h
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, 1, probabilities, n, dOh, qStride, 1, dV + g * headDim, kvStride)
+        // dP = dO_h V_gᵀ
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, 1, dOh, qStride, vg, kvStride, 0, dScores, n)
+        for i in 0..<T {
+            let p = probabilities + i * T, d = dScores + i * T
+            var rowDot: Float = 0
+            for j in 0...i { rowDot += p[j] * d[j] }
+            for j in 0...i { d[j] = p[j] * (d[j] - rowDot) }
+            for j in (i + 1)..<max(T, i + 1) { d[j] = 0 }
+        }
+        // dQ_h += scale · dS K_g ; dK_g += scale · dSᵀ Q_h
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, scale, dScores, n, kg, kvStride, 1, dQ + h * headDim, qStride)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, scale, dScores, n, qh, qStride, 1, dK + g * headDim, kvStride)
+    }
+}
+
+/// Causal, padding-masked softmax in place over the rows of scores [T, T]; entries above the
+/// diagonal and at padded keys become 0. A row with no visible key (a padded query with every
+/// earlier key padded) becomes all zeros rather than NaN.
+public func attentionSoftmaxRows(_ scores: UnsafeMutablePointer<Float>, keyMask: UnsafePointer<UInt8>?, length T: Int) {
+    for i in 0..<T {
+        let row = scores + i * T
+        var maximum = -Float.infinity
+        for j in 0...i where keyMask?[j] ?? 1 != 0 { maximum = max(maximum, row[j]) }
+        if maximum == -.infinity {
+            for j in 0..<T { row[j] = 0 }
+            continue
+        }
+        var sum: Float = 0
+        for j in 0...i {
+            if keyMask?[j] ?? 1 != 0 {
+                let e = expf(row[j] - maximum)
+                row[j] = e; sum += e
+            } else {
+                row[j] = 0
+            }
+        }
+        let inverse = 1 / sum
+        for j in 0...i { row[j] *= inverse }
+        for j in (i + 1)..<max(T, i + 1) { row[j] = 0 }
+    }
+}
