@@ -106,7 +106,7 @@ public final class FrozenLlama {
                                vocab: embd.shape[1], ropeBase: ropeBase, normEpsilon: eps)
         func matrix(_ name: String, rows: Int, columns: Int) throws -> any FrozenMatrix {
             guard let t = file.tensor(named: name) else { throw TrainError.badFile(path: path, reason: "tensor \(name) is missing") }
-            guard t.shape == [columns, rows] else {
+            guard t.shape == [columns, rows] || (rows == 1 && t.shape == [columns]) else {
                 throw TrainError.badFile(path: path, reason: "tensor \(name) has shape \(t.shape); expected [\(columns), \(rows)]")
             }
             guard t.type.isDequantizable, columns % t.type.blockSize == 0 else {
