@@ -12,7 +12,7 @@ public func dequantize(_ type: GGMLType, _ source: UnsafeRawPointer, count: Int,
     guard count > 0 else { return }
     let blocks = count / type.blockSize
     switch type {
-    case .f32: destination.update(from: source.assumingMemoryBound(to: Float.self), count: blocks)
+    case .f32: UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: 4 * blocks)
     case .f16: dequantizeF16(source, count: blocks, into: destination)
     case .bf16: dequantizeBF16(source, count: blocks, into: destination)
     case .q4_0: for b in 0..<blocks { dequantizeQ4_0Block(source + b * 18, destination + b * 32) }

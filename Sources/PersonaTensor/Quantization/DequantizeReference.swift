@@ -19,7 +19,7 @@ public func dequantizeReference(_ type: GGMLType, _ source: UnsafeRawPointer, co
 func referenceValue(_ type: GGMLType, _ p: UnsafeRawPointer, _ j: Int) -> Float {
     let u8 = p.assumingMemoryBound(to: UInt8.self)
     switch type {
-    case .f32: return p.loadUnaligned(as: Float.self)
+    case .f32: return Float(bitPattern: p.loadUnaligned(as: UInt32.self))
     case .f16: return loadHalf(p, 0)
     case .bf16: return Float(bitPattern: UInt32(p.loadUnaligned(as: UInt16.self)) << 16)
     case .q4_0:
