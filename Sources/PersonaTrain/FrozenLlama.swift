@@ -167,3 +167,24 @@ public final class FrozenLlama {
         return FrozenLlama(shape: shape, embedding: embedding, blocks: blocks, finalNorm: norm(), source: "random")
     }
 }
+
+import PersonaModel
+
+extension FrozenLlama {
+    /// The frozen base of a loaded `LlamaModel` (its weights stay as stored: quantized blocks
+    /// are dequantized tile by tile when training needs them).
+    public convenience init(model: LlamaModel, source: String) throws {
+        let c = model.config, w = model.weights
+        guard c.headDim * c.nHeads == c.dModel, c.ropeDimensions == c.headDim, c.ropeScaling == nil else {
+            throw TrainError.invalid("training supports Llama models with head size × heads = hidden size, full-width RoPE and no RoPE scaling")
+        }
+        let shape = ModelShape(layers: c.nLayers, hidden: c.dModel, heads: c.nHeads, kvHeads: c.nKVHeads, intermediate: c.dFF,
+                               vocab: c.vocabSize, ropeBase: Float(c.ropeTheta), normEpsilon: Float(c.rmsNormEps))
+        func vector(_ v: WeightVector) -> [Float] { Array(UnsafeBufferPointer(start: v.pointer, count: v.count)) }
+        let blocks = w.layers.map { l in
+            FrozenBlock(attentionNorm: vector(l.attentionNorm), q: l.q, k: l.k, v: l.v, o: l.o, mlpNorm: vector(l.ffnNorm),
+                        gate: l.gate, up: l.up, down: l.down)
+        }
+        self.init(shape: shape, embedding: w.embedding, output: w.output, blocks: blocks, finalNorm: vector(w.outputNorm), source: source)
+    }
+}

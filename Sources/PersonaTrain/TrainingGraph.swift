@@ -22,46 +22,46 @@ public final class TrainingGraph {
 
     /// Activations of one block kept for the backward pass.
     final class BlockActivations {
-        let q: FloatBuffer      // [N, d] after RoPE
-        let k: FloatBuffer      // [N, kv] after RoPE
-        let v: FloatBuffer      // [N, kv]
-        let attention: FloatBuffer // [N, d] attention output (input of o)
-        let mid: FloatBuffer    // [N, d] residual after attention
-        let gate: FloatBuffer   // [N, ff] gate pre-activation
-        let up: FloatBuffer     // [N, ff]
-        var ax: [FloatBuffer]   // 7 × [N, r] (A x of each target)
+        let q: ActivationBuffer      // [N, d] after RoPE
+        let k: ActivationBuffer      // [N, kv] after RoPE
+        let v: ActivationBuffer      // [N, kv]
+        let attention: ActivationBuffer // [N, d] attention output (input of o)
+        let mid: ActivationBuffer    // [N, d] residual after attention
+        let gate: ActivationBuffer   // [N, ff] gate pre-activation
+        let up: ActivationBuffer     // [N, ff]
+        var ax: [ActivationBuffer]   // 7 × [N, r] (A x of each target)
         init(rows n: Int, shape: ModelShape, rank: Int) {
-            q = FloatBuffer(n * shape.hidden); k = FloatBuffer(n * shape.kvDim); v = FloatBuffer(n * shape.kvDim)
-            attention = FloatBuffer(n * shape.hidden); mid = FloatBuffer(n * shape.hidden)
-            gate = FloatBuffer(n * shape.intermediate); up = FloatBuffer(n * shape.intermediate)
-            ax = (0..<LoRATarget.allCases.count).map { _ in FloatBuffer(n * rank) }
+            q = ActivationBuffer(n * shape.hidden); k = ActivationBuffer(n * shape.kvDim); v = ActivationBuffer(n * shape.kvDim)
+            attention = ActivationBuffer(n * shape.hidden); mid = ActivationBuffer(n * shape.hidden)
+            gate = ActivationBuffer(n * shape.intermediate); up = ActivationBuffer(n * shape.intermediate)
+            ax = (0..<LoRATarget.allCases.count).map { _ in ActivationBuffer(n * rank) }
         }
     }
 
     private let shape: ModelShape
     private var rank: Int
-    private var blockInputs: [FloatBuffer]      // (L + 1) × [N, d]; the last is the final residual
+    private var blockInputs: [ActivationBuffer]      // (L + 1) × [N, d]; the last is the final residual
     private var activations: [BlockActivations] // L, or 1 shared with recompute
-    private let normed: FloatBuffer     // [N, max(d, ff)]
-    private let hidden2: FloatBuffer    // [N, ff] silu(gate)·up
-    private let projection: FloatBuffer // [N, d]
-    private let tile: FloatBuffer       // [tileRows, max(d, ff)]
-    private let dropoutMask: FloatBuffer // [N, max(d, ff)]
-    private let dropped: FloatBuffer    // [N, max(d, ff)]
+    private let normed: ActivationBuffer     // [N, max(d, ff)]
+    private let hidden2: ActivationBuffer    // [N, ff] silu(gate)·up
+    private let projection: ActivationBuffer // [N, d]
+    private let tile: ActivationBuffer       // [tileRows, max(d, ff)]
+    private let dropoutMask: ActivationBuffer // [N, max(d, ff)]
+    private let dropped: ActivationBuffer    // [N, max(d, ff)]
     // Backward
-    private let dResidual: FloatBuffer  // [N, d]
-    private let dMid: FloatBuffer       // [N, d]
-    private let dNormed: FloatBuffer    // [N, d]
-    private let dWide: FloatBuffer      // [N, ff]
-    private let dGate: FloatBuffer      // [N, ff]
-    private let dUp: FloatBuffer        // [N, ff]
-    private let dQ: FloatBuffer, dK: FloatBuffer, dV: FloatBuffer, dAttention: FloatBuffer
-    private let dAx: FloatBuffer        // [N, r]
-    private let dDropped: FloatBuffer   // [N, max(d, ff)]
-    private let attentionScratch: [FloatBuffer] // per sequence slot: [2, T, T]
-    private let finalHidden: FloatBuffer  // [N, d]
-    private let compactHidden: FloatBuffer // [N, d]
-    private let compactGradient: FloatBuffer // [N, d]
+    private let dResidual: ActivationBuffer  // [N, d]
+    private let dMid: ActivationBuffer       // [N, d]
+    private let dNormed: ActivationBuffer    // [N, d]
+    private let dWide: ActivationBuffer      // [N, ff]
+    private let dGate: ActivationBuffer      // [N, ff]
+    private let dUp: ActivationBuffer        // [N, ff]
+    private let dQ: ActivationBuffer, dK: ActivationBuffer, dV: ActivationBuffer, dAttention: ActivationBuffer
+    private let dAx: ActivationBuffer        // [N, r]
+    private let dDropped: ActivationBuffer   // [N, max(d, ff)]
+    private let attentionScratch: [ActivationBuffer] // per sequence slot: [2, T, T]
+    private let finalHidden: ActivationBuffer  // [N, d]
+    private let compactHidden: ActivationBuffer // [N, d]
+    private let compactGradient: ActivationBuffer // [N, d]
     private let head: LMHeadCrossEntropy
     private var ropeCos: [Float] = [], ropeSin: [Float] = [] // [maxLength, headDim/2]
 
@@ -79,23 +79,23 @@ public final class TrainingGraph {
         self.recompute = recompute
         self.threads = max(1, threads)
         let n = maxRows, d = shape.hidden, ff = shape.intermediate, wide = max(d, ff)
-        blockInputs = (0...shape.layers).map { _ in FloatBuffer(n * d) }
+        blockInputs = (0...shape.layers).map { _ in ActivationBuffer(n * d) }
         activations = (0..<(recompute ? 1 : shape.layers)).map { _ in BlockActivations(rows: n, shape: shape, rank: rank) }
-        normed = FloatBuffer(n * wide); hidden2 = FloatBuffer(n * ff); projection = FloatBuffer(n * d)
-        tile = FloatBuffer(TrainingGraph.tileRows(columns: wide) * wide + wide * 64)
-        dropoutMask = FloatBuffer(1); dropped = FloatBuffer(1); dDropped = FloatBuffer(1)
-        dResidual = FloatBuffer(n * d); dMid = FloatBuffer(n * d); dNormed = FloatBuffer(n * d)
-        dWide = FloatBuffer(n * ff); dGate = FloatBuffer(n * ff); dUp = FloatBuffer(n * ff)
-        dQ = FloatBuffer(n * d); dK = FloatBuffer(n * shape.kvDim); dV = FloatBuffer(n * shape.kvDim)
-        dAttention = FloatBuffer(n * d); dAx = FloatBuffer(n * rank)
-        attentionScratch = (0..<maxSequences).map { _ in FloatBuffer(2 * maxLength * maxLength) }
-        finalHidden = FloatBuffer(n * d); compactHidden = FloatBuffer(n * d); compactGradient = FloatBuffer(n * d)
+        normed = ActivationBuffer(n * wide); hidden2 = ActivationBuffer(n * ff); projection = ActivationBuffer(n * d)
+        tile = ActivationBuffer(TrainingGraph.tileRows(columns: wide) * wide + wide * 64)
+        dropoutMask = ActivationBuffer(1); dropped = ActivationBuffer(1); dDropped = ActivationBuffer(1)
+        dResidual = ActivationBuffer(n * d); dMid = ActivationBuffer(n * d); dNormed = ActivationBuffer(n * d)
+        dWide = ActivationBuffer(n * ff); dGate = ActivationBuffer(n * ff); dUp = ActivationBuffer(n * ff)
+        dQ = ActivationBuffer(n * d); dK = ActivationBuffer(n * shape.kvDim); dV = ActivationBuffer(n * shape.kvDim)
+        dAttention = ActivationBuffer(n * d); dAx = ActivationBuffer(n * rank)
+        attentionScratch = (0..<maxSequences).map { _ in ActivationBuffer(2 * maxLength * maxLength) }
+        finalHidden = ActivationBuffer(n * d); compactHidden = ActivationBuffer(n * d); compactGradient = ActivationBuffer(n * d)
         head = LMHeadCrossEntropy(vocab: shape.vocab, dim: d, maxRows: min(n, 1024), chunkRows: 1024)
         buildRopeTable()
         dropoutBuffers = nil
     }
 
-    private var dropoutBuffers: (mask: FloatBuffer, dropped: FloatBuffer, dDropped: FloatBuffer)?
+    private var dropoutBuffers: (mask: ActivationBuffer, dropped: ActivationBuffer, dDropped: ActivationBuffer)?
 
     /// Rows of a frozen matrix dequantized per tile: about 1 MB of float32.
     static func tileRows(columns: Int) -> Int { max(16, 262_144 / max(1, columns)) }
@@ -267,7 +267,7 @@ public final class TrainingGraph {
         guard p > 0 else { return nil }
         if dropoutBuffers == nil {
             let wide = max(shape.hidden, shape.intermediate)
-            dropoutBuffers = (FloatBuffer(maxRows * wide), FloatBuffer(maxRows * wide), FloatBuffer(maxRows * wide))
+            dropoutBuffers = (ActivationBuffer(maxRows * wide), ActivationBuffer(maxRows * wide), ActivationBuffer(maxRows * wide))
         }
         guard let buffers = dropoutBuffers else { return nil }
         var rng = SeededGenerator(seed: dropoutSeed &+ UInt64(layer * 7 + targetIndex(target) + 1) &* 0x9E37_79B9_7F4A_7C15)

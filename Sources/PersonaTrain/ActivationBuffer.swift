@@ -1,5 +1,5 @@
 /// A float buffer allocated once and freed with its owner; the graph's activations and scratch.
-final class FloatBuffer {
+final class ActivationBuffer {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
 
