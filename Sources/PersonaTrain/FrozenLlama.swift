@@ -69,6 +69,8 @@ public final class FrozenLlama {
     public let shape: ModelShape
     public let embedding: any FrozenMatrix  // [V, d], also the output head
     public let output: any FrozenMatrix     // [V, d] (the embedding when tied)
+    /// Whether the output head is the embedding matrix.
+    public let tiedOutput: Bool
     public let blocks: [FrozenBlock]
     public let finalNorm: [Float]           // [d]
     /// Where it came from (a path, or "random").
@@ -77,6 +79,7 @@ public final class FrozenLlama {
     public init(shape: ModelShape, embedding: any FrozenMatrix, output: (any FrozenMatrix)? = nil, blocks: [FrozenBlock],
                 finalNorm: [Float], source: String) {
         self.shape = shape; self.embedding = embedding; self.output = output ?? embedding
+        self.tiedOutput = output == nil
         self.blocks = blocks; self.finalNorm = finalNorm; self.source = source
     }
 
@@ -185,6 +188,6 @@ extension FrozenLlama {
             FrozenBlock(attentionNorm: vector(l.attentionNorm), q: l.q, k: l.k, v: l.v, o: l.o, mlpNorm: vector(l.ffnNorm),
                         gate: l.gate, up: l.up, down: l.down)
         }
-        self.init(shape: shape, embedding: w.embedding, output: w.output, blocks: blocks, finalNorm: vector(w.outputNorm), source: source)
+        self.init(shape: shape, embedding: w.embedding, output: c.tiedOutput ? nil : w.output, blocks: blocks, finalNorm: vector(w.outputNorm), source: source)
     }
 }

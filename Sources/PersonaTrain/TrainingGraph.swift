@@ -95,6 +95,8 @@ public final class TrainingGraph {
         dropoutBuffers = nil
     }
 
+    /// False during evaluation.
+    private var dropoutActive = true
     private var dropoutBuffers: (mask: ActivationBuffer, dropped: ActivationBuffer, dDropped: ActivationBuffer)?
 
     /// Rows of a frozen matrix dequantized per tile: about 1 MB of float32.
@@ -154,9 +156,12 @@ public final class TrainingGraph {
         return (loss, nll)
     }
 
-    /// Forward only: each row's NLL of its target (0 where not counted).
-    public func tokenLosses(batch: TrainingBatch, adapter: LoRAAdapter?) throws -> [Float] {
+    /// Forward only: each row's NLL of its target (0 where not counted). Dropout is off (an
+    /// evaluation) unless `withDropout`, which uses the masks of `dropoutSeed` as training does.
+    public func tokenLosses(batch: TrainingBatch, adapter: LoRAAdapter?, withDropout: Bool = false) throws -> [Float] {
         try check(batch, adapter)
+        dropoutActive = withDropout
+        defer { dropoutActive = true }
         forwardBlocks(batch: batch, adapter: adapter, keep: false)
         let n = batch.rows
         rmsnorm(blockInputs[shape.layers].pointer, model.finalNorm, finalHidden.pointer, rows: n)
@@ -264,7 +269,7 @@ public final class TrainingGraph {
     private func dropoutInput(_ x: UnsafeMutablePointer<Float>, layer: Int, target: LoRATarget, rows n: Int,
                               columns: Int, adapter: LoRAAdapter) -> UnsafeMutablePointer<Float>? {
         let p = adapter.config.dropout
-        guard p > 0 else { return nil }
+        guard p > 0, dropoutActive else { return nil }
         if dropoutBuffers == nil {
             let wide = max(shape.hidden, shape.intermediate)
             dropoutBuffers = (ActivationBuffer(maxRows * wide), ActivationBuffer(maxRows * wide), ActivationBuffer(maxRows * wide))

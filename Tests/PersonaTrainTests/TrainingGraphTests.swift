@@ -44,9 +44,9 @@ final class TrainingGraphTests: XCTestCase {
                 let i = Int(rng.next() % UInt64(adapter.parameterCount))
                 let saved = adapter.parameters[i], h: Float = 1e-2
                 adapter.parameters[i] = saved + h
-                let plus = try graph.tokenLosses(batch: batch, adapter: adapter).reduce(0, +) / Float(batch.countedTokens)
+                let plus = try graph.tokenLosses(batch: batch, adapter: adapter, withDropout: true).reduce(0, +) / Float(batch.countedTokens)
                 adapter.parameters[i] = saved - h
-                let minus = try graph.tokenLosses(batch: batch, adapter: adapter).reduce(0, +) / Float(batch.countedTokens)
+                let minus = try graph.tokenLosses(batch: batch, adapter: adapter, withDropout: true).reduce(0, +) / Float(batch.countedTokens)
                 adapter.parameters[i] = saved
                 let fd = (plus - minus) / (2 * h)
                 XCTAssertEqual(grads[i], fd, accuracy: 2e-3 + 0.05 * abs(fd), "dropout gradient at \(i)")
