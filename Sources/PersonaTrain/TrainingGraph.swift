@@ -123,6 +123,7 @@ public final class TrainingGraph {
     /// Returns the weighted loss and each row's NLL (0 where not counted).
     public func lossAndGradients(batch: TrainingBatch, adapter: LoRAAdapter?, tokenWeight: Float? = nil) throws -> (loss: Double, nll: [Float]) {
         try check(batch, adapter)
+        BLASThreads.set(threads)
         let weight = tokenWeight ?? 1 / Float(max(1, batch.countedTokens))
         forwardBlocks(batch: batch, adapter: adapter, keep: true)
         let n = batch.rows, d = shape.hidden
@@ -160,6 +161,7 @@ public final class TrainingGraph {
     /// evaluation) unless `withDropout`, which uses the masks of `dropoutSeed` as training does.
     public func tokenLosses(batch: TrainingBatch, adapter: LoRAAdapter?, withDropout: Bool = false) throws -> [Float] {
         try check(batch, adapter)
+        BLASThreads.set(threads)
         dropoutActive = withDropout
         defer { dropoutActive = true }
         forwardBlocks(batch: batch, adapter: adapter, keep: false)
