@@ -346,9 +346,18 @@ public final class TrainingGraph {
 
     private func swiglu(_ acts: BlockActivations, rows n: Int) {
         let g = acts.gate.pointer, u = acts.up.pointer, h = hidden2.pointer
-        for i in 0..<(n * shape.intermediate) {
+        let count = n * shape.intermediate
+        var i = 0
+        while i + 16 <= count {
+            let x = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self)
+            let y = UnsafeRawPointer(u + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(h + i).storeBytes(of: x / (1 + vectorExp(-x)) * y, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
             let x = g[i]
             h[i] = x / (1 + expf(-x)) * u[i]
+            i += 1
         }
     }
 

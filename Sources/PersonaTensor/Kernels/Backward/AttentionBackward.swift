@@ -60,17 +60,32 @@ public func attentionSoftmaxRows(_ scores: UnsafeMutablePointer<Float>, keyMask:
             for j in 0..<T { row[j] = 0 }
             continue
         }
-        var sum: Float = 0
-        for j in 0...i {
-            if keyMask?[j] ?? 1 != 0 {
-                let e = expf(row[j] - maximum)
-                row[j] = e; sum += e
-            } else {
-                row[j] = 0
-            }
+        // exp over the visible prefix 0...i on sixteen lanes, then padded keys zeroed.
+        let visible = i + 1
+        if let keyMask {
+            for k in 0..<visible where keyMask[k] == 0 { row[k] = -.infinity }
+        }
+        let shift = SIMD16<Float>(repeating: maximum)
+        var sums = SIMD16<Float>(repeating: 0)
+        var j = 0
+        while j + 16 <= visible {
+            let raw = UnsafeMutableRawPointer(row + j)
+            let e = vectorExp(raw.loadUnaligned(as: SIMD16<Float>.self) - shift)
+            raw.storeBytes(of: e, as: SIMD16<Float>.self)
+            sums += e
+            j += 16
+        }
+        var sum = sums.sum()
+        while j < visible {
+            let e = expf(row[j] - maximum)
+            row[j] = e; sum += e
+            j += 1
+        }
+        if let keyMask {
+            for k in 0..<visible where keyMask[k] == 0 { sum -= row[k]; row[k] = 0 }
         }
         let inverse = 1 / sum
-        for j in 0...i { row[j] *= inverse }
-        for j in (i + 1)..<max(T, i + 1) { row[j] = 0 }
+        for k in 0..<visible { row[k] *= inverse }
+        for k in visible..<max(T, visible) { row[k] = 0 }
     }
 }

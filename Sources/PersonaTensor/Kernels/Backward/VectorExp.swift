@@ -14,7 +14,10 @@ public func vectorExp(_ input: SIMD16<Float>) -> SIMD16<Float> {
     y = y * x + 1.6666665459e-1
     y = y * x + 5.0000001201e-1
     y = y * (x * x) + x + 1
-    let exponent = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+    // n is an integer-valued float in [−127, 128]: adding 1.5·2²³ puts it in the low mantissa
+    // bits, which avoids the generic (slow) float-to-integer SIMD conversion.
+    let integer = unsafeBitCast(n + 12_582_912, to: SIMD16<Int32>.self) &- 0x4B40_0000
+    let exponent = (integer &+ 127) &<< 23
     return y * unsafeBitCast(exponent, to: SIMD16<Float>.self)
 }
 
