@@ -10,6 +10,8 @@ public enum TrainBenchmark {
         public var stepSeconds: [Double]
         public var tokensPerStep: Int
         public var loss: Double
+        /// Seconds per step in each part of the step (profiled timed steps, averaged).
+        public var sections: [(name: String, seconds: Double)]
     }
 
     public static func measure(model: FrozenLlama, rank: Int = 8, sequences: Int = 4, length: Int = 200,
@@ -22,12 +24,18 @@ public enum TrainBenchmark {
         let graph = TrainingGraph(model: model, maxSequences: sequences, maxLength: length, rank: rank, recompute: recompute, threads: threads)
         let optimizer = AdamW(count: adapter.parameterCount, settings: AdamW.Settings(weightDecay: 0))
         var loss = 0.0
-        let samples = try measureSeconds(runs: runs, warmup: warmup) {
+        for _ in 0..<warmup {
+            adapter.zeroGradients()
+            _ = try graph.lossAndGradients(batch: batch, adapter: adapter)
+        }
+        graph.profiling = true
+        let samples = try measureSeconds(runs: runs, warmup: 0) {
             adapter.zeroGradients()
             loss = try graph.lossAndGradients(batch: batch, adapter: adapter).loss
             clipGradientNorm(adapter.gradients, count: adapter.parameterCount, maxNorm: 1)
             optimizer.update(parameters: adapter.parameters, gradients: adapter.gradients, lr: 1e-4)
         }
-        return Measurement(stepSeconds: samples, tokensPerStep: batch.realTokens, loss: loss)
+        let sections = graph.sectionSeconds.map { (name: $0.key, seconds: $0.value / Double(runs)) }.sorted { $0.seconds > $1.seconds }
+        return Measurement(stepSeconds: samples, tokensPerStep: batch.realTokens, loss: loss, sections: sections)
     }
 }

@@ -95,6 +95,20 @@ public final class TrainingGraph {
         dropoutBuffers = nil
     }
 
+    /// With `profiling` on, seconds spent per part of the step accumulate here (the benchmark's
+    /// "where the time goes").
+    public var profiling = false
+    public private(set) var sectionSeconds: [String: Double] = [:]
+    public func resetProfile() { sectionSeconds = [:] }
+
+    @inline(__always)
+    private func timed<T>(_ section: String, _ body: () throws -> T) rethrows -> T {
+        guard profiling else { return try body() }
+        let start = monotonicSeconds()
+        defer { sectionSeconds[section, default: 0] += monotonicSeconds() - start }
+        return try body()
+    }
+
     /// False during evaluation.
     private var dropoutActive = true
     private var dropoutBuffers: (mask: ActivationBuffer, dropped: ActivationBuffer, dDropped: ActivationBuffer)?
@@ -136,9 +150,11 @@ public final class TrainingGraph {
         compactGradient.zero(counted * d)
         var loss = 0.0
         if counted > 0 {
-            loss = head.forwardBackward(hidden: compactHidden.pointer, embedding: model.output, targets: targets,
-                                        weights: &weights, dHidden: compactGradient.pointer, nll: &compactNLL,
-                                        rows: counted, threads: threads)
+            loss = timed("output head + cross-entropy") {
+                head.forwardBackward(hidden: compactHidden.pointer, embedding: model.output, targets: targets,
+                                     weights: &weights, dHidden: compactGradient.pointer, nll: &compactNLL,
+                                     rows: counted, threads: threads)
+            }
         }
         for (c, row) in rowsOfCounted.enumerated() { nll[row] = compactNLL[c] }
         // d(final residual) = rmsnorm backward of the scattered head gradient.
@@ -227,7 +243,7 @@ public final class TrainingGraph {
         project(.v, layer, w.v, normed.pointer, acts.v.pointer, acts, adapter, rows: n)
         rope(acts.q.pointer, heads: shape.heads, batch: batch, inverse: false)
         rope(acts.k.pointer, heads: shape.kvHeads, batch: batch, inverse: false)
-        attentionForward(acts, batch: batch)
+        timed("attention forward") { attentionForward(acts, batch: batch) }
         project(.o, layer, w.o, acts.attention.pointer, projection.pointer, acts, adapter, rows: n)
         for i in 0..<(n * d) { acts.mid.pointer[i] = input[i] + projection.pointer[i] }
         rmsnorm(acts.mid.pointer, w.mlpNorm, normed.pointer, rows: n)
@@ -248,9 +264,11 @@ public final class TrainingGraph {
         var start = 0
         while start < outDim {
             let c = min(tileRows, outDim - start)
-            weight.dequantizeRows(start..<(start + c), into: tile.pointer)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(c), Int32(inDim),
-                        1, x, Int32(inDim), tile.pointer, Int32(inDim), 0, y + start, Int32(outDim))
+            timed("dequantize") { weight.dequantizeRows(start..<(start + c), into: tile.pointer) }
+            timed("frozen matmul forward") {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(c), Int32(inDim),
+                            1, x, Int32(inDim), tile.pointer, Int32(inDim), 0, y + start, Int32(outDim))
+            }
             start += c
         }
         guard let adapter, let slot = adapter.slot(layer: layer, target: target) else { return }
@@ -258,10 +276,12 @@ public final class TrainingGraph {
         let ax = acts.ax[targetIndex(target)].pointer
         let a = adapter.parameters.baseAddress! + slot.aOffset, b = adapter.parameters.baseAddress! + slot.bOffset
         let input = dropoutInput(x, layer: layer, target: target, rows: n, columns: inDim, adapter: adapter) ?? x
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(r), Int32(inDim),
-                    1, input, Int32(inDim), a, Int32(inDim), 0, ax, Int32(r))
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outDim), Int32(r),
-                    adapter.config.scaling, ax, Int32(r), b, Int32(r), 1, y, Int32(outDim))
+        timed("lora forward") {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(r), Int32(inDim),
+                        1, input, Int32(inDim), a, Int32(inDim), 0, ax, Int32(r))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outDim), Int32(r),
+                        adapter.config.scaling, ax, Int32(r), b, Int32(r), 1, y, Int32(outDim))
+        }
     }
 
     private func targetIndex(_ t: LoRATarget) -> Int { LoRATarget.allCases.firstIndex(of: t) ?? 0 }
@@ -393,7 +413,7 @@ public final class TrainingGraph {
         projectBackward(.o, layer, w.o, x: acts.attention.pointer, dY: dMid.pointer, dX: dAttention.pointer, acts, adapter, rows: n)
         dQ.zero(n * d); dK.zero(n * shape.kvDim); dV.zero(n * shape.kvDim)
         let T = batch.length, heads = shape.heads, kvHeads = shape.kvHeads, hd = shape.headDim
-        batch.keyMask.withUnsafeBufferPointer { mask in
+        timed("attention backward") { batch.keyMask.withUnsafeBufferPointer { mask in
             for s in 0..<batch.sequences {
                 let base = s * T
                 attentionBackward(q: acts.q.pointer + base * heads * hd, k: acts.k.pointer + base * kvHeads * hd,
@@ -402,14 +422,17 @@ public final class TrainingGraph {
                                   dV: dV.pointer + base * kvHeads * hd, keyMask: mask.baseAddress! + base,
                                   scratch: attentionScratch[s].pointer, length: T, heads: heads, kvHeads: kvHeads, headDim: hd)
             }
-        }
+        } }
         rope(dQ.pointer, heads: heads, batch: batch, inverse: true)
         rope(dK.pointer, heads: kvHeads, batch: batch, inverse: true)
         rmsnorm(input, w.attentionNorm, normed.pointer, rows: n)
         dNormed.zero(n * d)
-        projectBackward(.q, layer, w.q, x: normed.pointer, dY: dQ.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
-        projectBackward(.k, layer, w.k, x: normed.pointer, dY: dK.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
-        projectBackward(.v, layer, w.v, x: normed.pointer, dY: dV.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
+        // Below the first block is the frozen embedding: no gradient is needed there.
+        let needsInput = layer > 0
+        projectBackward(.q, layer, w.q, x: normed.pointer, dY: dQ.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
+        projectBackward(.k, layer, w.k, x: normed.pointer, dY: dK.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
+        projectBackward(.v, layer, w.v, x: normed.pointer, dY: dV.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
+        guard needsInput else { return }
         dResidual.pointer.update(from: dMid.pointer, count: n * d)
         rmsnormBackward(x: input, weight: w.attentionNorm, dY: dNormed.pointer, dX: dResidual.pointer, dWeight: nil,
                         rows: n, dim: d, eps: shape.normEpsilon)
@@ -417,10 +440,14 @@ public final class TrainingGraph {
 
     /// dX += dY W (frozen, tiled) and the LoRA gradients of (layer, target).
     private func projectBackward(_ target: LoRATarget, _ layer: Int, _ weight: any FrozenMatrix,
-                                 x: UnsafeMutablePointer<Float>, dY: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>,
+                                 x: UnsafeMutablePointer<Float>, dY: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
                                  _ acts: BlockActivations, _ adapter: LoRAAdapter, rows n: Int) {
         let inDim = weight.columns, outDim = weight.rows
-        linearBackward(dY: dY, weight: weight, dX: dX, rows: n, tile: tile.pointer, tileRows: TrainingGraph.tileRows(columns: inDim))
+        if let dX {
+            timed("frozen matmul backward (incl. dequantize)") {
+                linearBackward(dY: dY, weight: weight, dX: dX, rows: n, tile: tile.pointer, tileRows: TrainingGraph.tileRows(columns: inDim))
+            }
+        }
         guard let slot = adapter.slot(layer: layer, target: target) else { return }
         let r = adapter.config.rank
         let params = adapter.parameters.baseAddress!, grads = adapter.gradients.baseAddress!
@@ -429,13 +456,17 @@ public final class TrainingGraph {
            let buffers = dropoutBuffers {
             buffers.dDropped.zero(n * inDim)
             loraBackward(x: dropped, ax: ax, dY: dY, a: params + slot.aOffset, b: params + slot.bOffset, scale: adapter.config.scaling,
-                         dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: buffers.dDropped.pointer, dAx: dAx.pointer,
+                         dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: dX == nil ? nil : buffers.dDropped.pointer, dAx: dAx.pointer,
                          rows: n, inDim: inDim, outDim: outDim, rank: r)
-            for i in 0..<(n * inDim) { dX[i] += buffers.dDropped.pointer[i] * buffers.mask.pointer[i] }
+            if let dX {
+                for i in 0..<(n * inDim) { dX[i] += buffers.dDropped.pointer[i] * buffers.mask.pointer[i] }
+            }
         } else {
-            loraBackward(x: x, ax: ax, dY: dY, a: params + slot.aOffset, b: params + slot.bOffset, scale: adapter.config.scaling,
-                         dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: dX, dAx: dAx.pointer,
-                         rows: n, inDim: inDim, outDim: outDim, rank: r)
+            timed("lora backward") {
+                loraBackward(x: x, ax: ax, dY: dY, a: params + slot.aOffset, b: params + slot.bOffset, scale: adapter.config.scaling,
+                             dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: dX, dAx: dAx.pointer,
+                             rows: n, inDim: inDim, outDim: outDim, rank: r)
+            }
         }
     }
 }

@@ -327,6 +327,10 @@ enum TrainBenchRunner {
         report.results.append(BenchResult(name: "persona step", unit: "s", samples: m.stepSeconds))
         report.results.append(BenchResult(name: "persona peak RSS", value: peakResidentMB() ?? .nan, unit: "MB", runs: 1,
                                           min: peakResidentMB() ?? .nan, max: peakResidentMB() ?? .nan))
+        let stepMedian = report.results[1].value
+        let profiled = m.sections.reduce(0) { $0 + $1.seconds }
+        report.notes.append("where a step's time goes: " + m.sections.map { String(format: "%@ %.2f s", $0.name, $0.seconds) }.joined(separator: ", ")
+                            + String(format: ", other %.2f s", max(0, stepMedian - profiled)))
         report.notes.append("batch 4 × 200 tokens, LoRA rank 8 on q,k,v,o,gate,up,down, \(threads) threads, OpenBLAS \(BLASThreads.coreName), model \(modelPath)")
         // The peer runs as a separate process so that its memory is its own.
         let python = ProcessInfo.processInfo.environment["PERSONA_TORCH_PYTHON"] ?? "python3"
