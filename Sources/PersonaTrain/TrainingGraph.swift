@@ -88,7 +88,7 @@ public final class TrainingGraph {
         dWide = ActivationBuffer(n * ff); dGate = ActivationBuffer(n * ff); dUp = ActivationBuffer(n * ff)
         dQ = ActivationBuffer(n * d); dK = ActivationBuffer(n * shape.kvDim); dV = ActivationBuffer(n * shape.kvDim)
         dAttention = ActivationBuffer(n * d); dAx = ActivationBuffer(n * rank)
-        attentionScratch = (0..<maxSequences).map { _ in ActivationBuffer(2 * maxLength * maxLength) }
+        attentionScratch = (0..<(maxSequences * shape.kvHeads)).map { _ in ActivationBuffer(2 * maxLength * maxLength) }
         finalHidden = ActivationBuffer(n * d); compactHidden = ActivationBuffer(n * d); compactGradient = ActivationBuffer(n * d)
         head = LMHeadCrossEntropy(vocab: shape.vocab, dim: d, maxRows: min(n, 1024), chunkRows: 1024)
         buildRopeTable()
@@ -195,8 +195,8 @@ public final class TrainingGraph {
     }
 
     private func check(_ batch: TrainingBatch, _ adapter: LoRAAdapter?) throws {
-        guard batch.rows <= maxRows, batch.length <= maxLength, batch.sequences <= attentionScratch.count else {
-            throw TrainError.invalid("batch of \(batch.sequences) × \(batch.length) exceeds the graph's \(attentionScratch.count) × \(maxLength)")
+        guard batch.rows <= maxRows, batch.length <= maxLength, batch.sequences * shape.kvHeads <= attentionScratch.count else {
+            throw TrainError.invalid("batch of \(batch.sequences) × \(batch.length) exceeds the graph's \(attentionScratch.count / shape.kvHeads) × \(maxLength)")
         }
         for t in batch.tokens where t < 0 || Int(t) >= shape.vocab {
             throw TrainError.invalid("token id \(t) is outside the model's vocabulary of \(shape.vocab)")
@@ -309,13 +309,29 @@ public final class TrainingGraph {
 
     private func rmsnorm(_ x: UnsafePointer<Float>, _ weight: [Float], _ y: UnsafeMutablePointer<Float>, rows n: Int) {
         let d = shape.hidden, eps = shape.normEpsilon
-        weight.withUnsafeBufferPointer { w in
+        let vectorEnd = d / 16 * 16
+        weight.withUnsafeBufferPointer { wb in
+            let w = wb.baseAddress!
             for t in 0..<n {
                 let xr = x + t * d, yr = y + t * d
-                var ss: Float = 0
-                for i in 0..<d { ss += xr[i] * xr[i] }
+                var squares = SIMD16<Float>(repeating: 0)
+                var i = 0
+                while i < vectorEnd {
+                    let v = UnsafeRawPointer(xr + i).loadUnaligned(as: SIMD16<Float>.self)
+                    squares += v * v
+                    i += 16
+                }
+                var ss = squares.sum()
+                while i < d { ss += xr[i] * xr[i]; i += 1 }
                 let r = 1 / (ss / Float(d) + eps).squareRoot()
-                for i in 0..<d { yr[i] = xr[i] * r * w[i] }
+                i = 0
+                while i < vectorEnd {
+                    let v = UnsafeRawPointer(xr + i).loadUnaligned(as: SIMD16<Float>.self)
+                    let g = UnsafeRawPointer(w + i).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(yr + i).storeBytes(of: v * r * g, as: SIMD16<Float>.self)
+                    i += 16
+                }
+                while i < d { yr[i] = xr[i] * r * w[i]; i += 1 }
             }
         }
     }
@@ -342,23 +358,40 @@ public final class TrainingGraph {
         }
     }
 
+    /// One work item per (sequence, key/value head group), spread over the threads with BLAS
+    /// single-threaded inside: the products are small (T × T × headDim) and BLAS's own
+    /// threads cost more than they bring at that size.
+    private func forEachAttentionGroup(_ batch: TrainingBatch, _ body: @escaping (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let kvHeads = shape.kvHeads
+        let items = batch.sequences * kvHeads
+        nonisolated(unsafe) let scratch = attentionScratch.map(\.pointer)
+        nonisolated(unsafe) let body = body
+        if threads <= 1 {
+            for item in 0..<items { body(item / kvHeads, item % kvHeads, scratch[item]) }
+            return
+        }
+        BLASThreads.set(1)
+        DispatchQueue.concurrentPerform(iterations: items) { item in
+            body(item / kvHeads, item % kvHeads, scratch[item])
+        }
+        BLASThreads.set(threads)
+    }
+
     private func attentionForward(_ acts: BlockActivations, batch: TrainingBatch) {
         let T = batch.length, heads = shape.heads, kvHeads = shape.kvHeads, hd = shape.headDim
         let groupSize = heads / kvHeads, scale = 1 / Float(hd).squareRoot()
         let qStride = Int32(heads * hd), kvStride = Int32(kvHeads * hd), t = Int32(T)
-        for s in 0..<batch.sequences {
+        nonisolated(unsafe) let q = acts.q.pointer, k = acts.k.pointer, v = acts.v.pointer, out = acts.attention.pointer
+        let mask = batch.keyMask
+        forEachAttentionGroup(batch) { s, g, probabilities in
             let base = s * T
-            let q = acts.q.pointer + base * heads * hd, k = acts.k.pointer + base * kvHeads * hd
-            let v = acts.v.pointer + base * kvHeads * hd, out = acts.attention.pointer + base * heads * hd
-            let probabilities = attentionScratch[s].pointer
-            batch.keyMask.withUnsafeBufferPointer { mask in
-                for h in 0..<heads {
-                    let g = h / groupSize
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, Int32(hd), scale, q + h * hd, qStride,
-                                k + g * hd, kvStride, 0, probabilities, t)
-                    attentionSoftmaxRows(probabilities, keyMask: mask.baseAddress! + base, length: T)
+            mask.withUnsafeBufferPointer { maskBuffer in
+                for h in (g * groupSize)..<((g + 1) * groupSize) {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, Int32(hd), scale,
+                                q + base * heads * hd + h * hd, qStride, k + base * kvHeads * hd + g * hd, kvStride, 0, probabilities, t)
+                    attentionSoftmaxRows(probabilities, keyMask: maskBuffer.baseAddress! + base, length: T)
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, Int32(hd), t, 1, probabilities, t,
-                                v + g * hd, kvStride, 0, out + h * hd, qStride)
+                                v + base * kvHeads * hd + g * hd, kvStride, 0, out + base * heads * hd + h * hd, qStride)
                 }
             }
         }
@@ -413,16 +446,22 @@ public final class TrainingGraph {
         projectBackward(.o, layer, w.o, x: acts.attention.pointer, dY: dMid.pointer, dX: dAttention.pointer, acts, adapter, rows: n)
         dQ.zero(n * d); dK.zero(n * shape.kvDim); dV.zero(n * shape.kvDim)
         let T = batch.length, heads = shape.heads, kvHeads = shape.kvHeads, hd = shape.headDim
-        timed("attention backward") { batch.keyMask.withUnsafeBufferPointer { mask in
-            for s in 0..<batch.sequences {
-                let base = s * T
-                attentionBackward(q: acts.q.pointer + base * heads * hd, k: acts.k.pointer + base * kvHeads * hd,
-                                  v: acts.v.pointer + base * kvHeads * hd, dOut: dAttention.pointer + base * heads * hd,
-                                  dQ: dQ.pointer + base * heads * hd, dK: dK.pointer + base * kvHeads * hd,
-                                  dV: dV.pointer + base * kvHeads * hd, keyMask: mask.baseAddress! + base,
-                                  scratch: attentionScratch[s].pointer, length: T, heads: heads, kvHeads: kvHeads, headDim: hd)
+        timed("attention backward") {
+            let groupSize = heads / kvHeads
+            nonisolated(unsafe) let q = acts.q.pointer, k = acts.k.pointer, v = acts.v.pointer, dOut = dAttention.pointer
+            nonisolated(unsafe) let dq = dQ.pointer, dk = dK.pointer, dv = dV.pointer
+            let mask = batch.keyMask
+            forEachAttentionGroup(batch) { s, g, scratch in
+                let qOffset = s * T * heads * hd + g * groupSize * hd, kvOffset = s * T * kvHeads * hd + g * hd
+                mask.withUnsafeBufferPointer { maskBuffer in
+                    attentionBackward(q: q + qOffset, k: k + kvOffset, v: v + kvOffset, dOut: dOut + qOffset,
+                                      dQ: dq + qOffset, dK: dk + kvOffset, dV: dv + kvOffset,
+                                      keyMask: maskBuffer.baseAddress! + s * T, scratch: scratch, length: T,
+                                      heads: groupSize, kvHeads: 1, headDim: hd,
+                                      qRowStride: heads * hd, kvRowStride: kvHeads * hd)
+                }
             }
-        } }
+        }
         rope(dQ.pointer, heads: heads, batch: batch, inverse: true)
         rope(dK.pointer, heads: kvHeads, batch: batch, inverse: true)
         rmsnorm(input, w.attentionNorm, normed.pointer, rows: n)

@@ -84,6 +84,24 @@ final class TrainingGraphTests: XCTestCase {
         XCTAssertTrue(compare(results[1], results[0], atol: 1e-7, rtol: 1e-5).passed)
     }
 
+    func testThreadsGiveTheSameGradients() throws {
+        let model = TinyModel.make()
+        var rng = SeededGenerator(seed: 6)
+        let adapter = LoRAAdapter(name: "t", config: try LoRAConfig(rank: 2), shape: model.shape, rng: &rng)
+        for e in adapter.tensors where e.name.contains("lora_B") {
+            for i in e.offset..<(e.offset + e.count) { adapter.parameters[i] = Float(rng.nextGaussian()) * 0.1 }
+        }
+        let batch = try makeBatch()
+        var results: [[Float]] = []
+        for threads in [1, 2] {
+            let graph = TrainingGraph(model: model, maxSequences: 2, maxLength: 7, rank: 2, threads: threads)
+            adapter.zeroGradients()
+            _ = try graph.lossAndGradients(batch: batch, adapter: adapter)
+            results.append((0..<adapter.parameterCount).map { adapter.gradients[$0] })
+        }
+        XCTAssertTrue(compare(results[1], results[0], atol: 1e-6, rtol: 1e-4).passed)
+    }
+
     func testPaddingDoesNotChangeRealTokens() throws {
         // A sequence alone and the same sequence beside a longer one (so it is padded) give the
         // same per-token losses.

@@ -18,9 +18,24 @@ public func attentionBackward(q: UnsafePointer<Float>,            // [T, heads, 
                               keyMask: UnsafePointer<UInt8>?,     // [T] 1 = a real token, nil = all real
                               scratch: UnsafeMutablePointer<Float>, // [2, T, T]
                               length T: Int, heads: Int, kvHeads: Int, headDim: Int) {
+    attentionBackward(q: q, k: k, v: v, dOut: dOut, dQ: dQ, dK: dK, dV: dV, keyMask: keyMask, scratch: scratch,
+                      length: T, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                      qRowStride: heads * headDim, kvRowStride: kvHeads * headDim)
+}
+
+/// The same over a slice of heads: `q`/`dOut`/`dQ` point at the first of `heads` query heads
+/// and `k`/`v`/`dK`/`dV` at the first of their `kvHeads` key/value heads, with rows
+/// `qRowStride` and `kvRowStride` floats apart. One query-head group per call lets callers
+/// run groups on separate threads (each group owns its dK, dV).
+public func attentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                              dOut: UnsafePointer<Float>, dQ: UnsafeMutablePointer<Float>,
+                              dK: UnsafeMutablePointer<Float>, dV: UnsafeMutablePointer<Float>,
+                              keyMask: UnsafePointer<UInt8>?, scratch: UnsafeMutablePointer<Float>,
+                              length T: Int, heads: Int, kvHeads: Int, headDim: Int,
+                              qRowStride: Int, kvRowStride: Int) {
     let groupSize = heads / kvHeads
     let scale = 1 / Float(headDim).squareRoot()
-    let qStride = Int32(heads * headDim), kvStride = Int32(kvHeads * headDim)
+    let qStride = Int32(qRowStride), kvStride = Int32(kvRowStride)
     let probabilities = scratch          // [T, T]
     let dScores = scratch + T * T        // [T, T]
     let n = Int32(T), hd = Int32(headDim)
