@@ -22,12 +22,13 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Layers, bottom up. Arrows point one way; nothing but the executable imports PersonaSession.
         .target(name: "PersonaCore", swiftSettings: nativeCPU),
         .target(name: "PersonaTensor", dependencies: ["PersonaCore", "COpenBLAS"], swiftSettings: numerics),
         .target(name: "PersonaText", dependencies: ["PersonaCore", "PersonaTensor"], swiftSettings: nativeCPU),
-        .target(name: "PersonaStore", dependencies: ["PersonaCore", "CSQLite"], swiftSettings: nativeCPU),
+        .target(name: "PersonaStore", dependencies: ["PersonaCore", "CSQLite", "CZlib"], swiftSettings: nativeCPU),
         .target(name: "PersonaData", dependencies: ["PersonaCore", "PersonaStore", "PersonaText"], swiftSettings: nativeCPU),
         .target(name: "PersonaModel", dependencies: ["PersonaCore", "PersonaTensor", "PersonaText", "COpenBLAS"], swiftSettings: numerics),
         .target(name: "PersonaSample", dependencies: ["PersonaCore", "PersonaTensor", "PersonaText", "PersonaModel", "PersonaData"], swiftSettings: numerics),
@@ -44,7 +45,7 @@ let package = Package(
         .testTarget(name: "PersonaCoreTests", dependencies: ["PersonaCore", "PersonaTestSupport"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaTensorTests", dependencies: ["PersonaTensor", "PersonaTestSupport"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaTextTests", dependencies: ["PersonaText", "PersonaTestSupport"], swiftSettings: nativeCPU),
-        .testTarget(name: "PersonaStoreTests", dependencies: ["PersonaStore", "PersonaTestSupport"], swiftSettings: nativeCPU),
+        .testTarget(name: "PersonaStoreTests", dependencies: ["PersonaStore", "PersonaTestSupport"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaDataTests", dependencies: ["PersonaData", "PersonaTestSupport"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaModelTests", dependencies: ["PersonaModel", "PersonaTestSupport"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaSampleTests", dependencies: ["PersonaSample", "PersonaTestSupport"], swiftSettings: nativeCPU),

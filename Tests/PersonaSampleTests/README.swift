@@ -1,1 +1,0 @@
-// Tests of the PersonaSample layer live in this folder.

@@ -1,1 +1,0 @@
-// Tests of the PersonaText layer live in this folder.
