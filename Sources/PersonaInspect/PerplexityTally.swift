@@ -57,8 +57,9 @@ public enum TextLines {
     }
 
     public static func parse(_ content: String) -> [String] {
-        let lines = content.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        // Character-wise split: "\r\n" is one Character and counts as one line end.
+        let lines = content.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+            .map(String.init)
             .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         var decoded: [String] = []
         for line in lines {
