@@ -1,0 +1,111 @@
+import XCTest
+import Foundation
+import PersonaCore
+import PersonaTensor
+import PersonaModel
+import PersonaTestSupport
+
+/// The default model against Hugging Face transformers (float32, eager attention) on the
+/// same GGUF: ../shared/golden/forward-cases.json. Tolerances are the issue's.
+final class GoldenForwardTests: XCTestCase {
+    struct Case {
+        var id: String
+        var ids: [Int32]
+        var nll: [Double]
+        var meanLoss: Double
+        var top5: [Int]
+        var fullLastLogits: [Double]?
+        var attentionFirstLayerHead0: [[Double]]?
+        var attentionLastLayerHead0: [[Double]]?
+    }
+
+    nonisolated(unsafe) static var cachedModel: LlamaModel?
+
+    func loadModel() throws -> LlamaModel {
+        if let m = Self.cachedModel { return m }
+        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel) else {
+            throw XCTSkip("default model not found at \(TestPaths.defaultModel) (scripts/setup fetches it)")
+        }
+        let m = try LlamaModel.load(path: TestPaths.defaultModel, threads: 2)
+        Self.cachedModel = m
+        return m
+    }
+
+    func loadCases() throws -> [Case] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden + "/forward-cases.json"))
+        let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cases = try XCTUnwrap(root["cases"] as? [[String: Any]])
+        return try cases.map { c in
+            Case(id: try XCTUnwrap(c["id"] as? String),
+                 ids: try XCTUnwrap(c["ids"] as? [Int]).map { Int32($0) },
+                 nll: try XCTUnwrap(c["nll"] as? [Double]),
+                 meanLoss: try XCTUnwrap(c["mean_loss"] as? Double),
+                 top5: try XCTUnwrap(c["top5_last"] as? [[Double]]).map { Int($0[0]) },
+                 fullLastLogits: c["full_last_logits"] as? [Double],
+                 attentionFirstLayerHead0: c["attn_layer0_head0"] as? [[Double]],
+                 attentionLastLayerHead0: c["attn_last_layer_head0"] as? [[Double]])
+        }
+    }
+
+    func testLossesTopFiveAndLogitsMatchTransformers() throws {
+        let model = try loadModel()
+        for c in try loadCases() {
+            let lastLayer = model.config.nLayers - 1
+            let captures = ForwardCaptures(hooks: ["blocks.0.attn.hook_pattern", "blocks.\(lastLayer).attn.hook_pattern"])
+            let r = try model.forward(TokenBatch(c.ids), logits: .last, nll: true, captures: captures)
+            let nll = compare(r.nll, c.nll, atol: 1e-3)
+            XCTAssertTrue(nll.passed, "\(c.id) nll: \(nll)")
+            let mean = Double(r.nll.reduce(0, +)) / Double(r.nll.count)
+            XCTAssertEqual(mean, c.meanLoss, accuracy: 2e-4, "\(c.id) mean loss")
+            var logits = r.logits
+            XCTAssertEqual(topK(&logits, count: logits.count, k: 5).map(\.index), c.top5, "\(c.id) top-5 at the last position")
+            if let expected = c.fullLastLogits {
+                let diff = compare(r.logits, expected, atol: 2e-3)
+                XCTAssertTrue(diff.passed, "\(c.id) last logits: \(diff)")
+            }
+            let T = c.ids.count, H = model.config.nHeads
+            for (layer, expected) in [(0, c.attentionFirstLayerHead0), (lastLayer, c.attentionLastLayerHead0)] {
+                guard let expected else { continue }
+                let pattern = try XCTUnwrap(captures["blocks.\(layer).attn.hook_pattern"])
+                XCTAssertEqual(pattern.shape, [1, H, T, T])
+                let head0 = Array(pattern.values[0..<(T * T)])
+                let diff = compare(head0, expected.flatMap { $0 }, atol: 1e-4)
+                XCTAssertTrue(diff.passed, "\(c.id) attention layer \(layer) head 0: \(diff)")
+            }
+        }
+    }
+
+    func testDecodeWithCacheMatchesBatchedAndGreedyAgrees() throws {
+        let model = try loadModel()
+        let c = try XCTUnwrap(try loadCases().first { $0.id == "fwd-1" })
+        let V = model.config.vocabSize
+        let all = try model.forward(TokenBatch(c.ids), logits: .all).logits
+        let cache = try model.makeCache(capacity: 64)
+        _ = try model.forward(TokenBatch(Array(c.ids[0..<4])), cache: cache)
+        for t in 4..<c.ids.count {
+            let step = try model.forward(TokenBatch([c.ids[t]]), cache: cache).logits
+            let diff = compare(step, Array(all[(t * V)..<((t + 1) * V)]), atol: 1e-3)
+            XCTAssertTrue(diff.passed, "decode position \(t): \(diff)")
+        }
+        // Greedy continuation, with and without the cache.
+        var cached = c.ids, uncached = c.ids
+        cache.reset()
+        var logits = try model.forward(TokenBatch(cached), cache: cache).logits
+        for _ in 0..<8 {
+            let next = Int32(topK(&logits, count: V, k: 1)[0].index)
+            cached.append(next)
+            logits = try model.forward(TokenBatch([next]), cache: cache).logits
+            var full = try model.forward(TokenBatch(uncached)).logits
+            uncached.append(Int32(topK(&full, count: V, k: 1)[0].index))
+        }
+        XCTAssertEqual(cached, uncached)
+    }
+
+    func testDefaultModelStaysQuantizedInMemory() throws {
+        let model = try loadModel()
+        let formats = Dictionary(uniqueKeysWithValues: model.weights.formatCounts.map { ($0.format, $0.count) })
+        XCTAssertEqual(formats["Q4_1"], 210)
+        XCTAssertEqual(formats["Q8_0"], 1)
+        XCTAssertEqual(model.weights.parameterCount, 134_515_008)
+    }
+}

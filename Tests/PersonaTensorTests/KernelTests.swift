@@ -1,0 +1,240 @@
+import XCTest
+import PersonaCore
+import PersonaTensor
+import PersonaTestSupport
+
+/// Every optimised kernel against its naive twin on odd shapes (1, 3, 17, 64).
+final class KernelTests: XCTestCase {
+    var rng = SeededGenerator(seed: 7)
+
+    func randomBuffer(_ n: Int, scale: Float = 1) -> FloatBuffer {
+        let b = FloatBuffer(count: n)
+        for i in 0..<n { b.pointer[i] = Float(rng.nextGaussian()) * scale }
+        return b
+    }
+
+    func assertClose(_ a: FloatBuffer, _ b: FloatBuffer, atol: Double, rtol: Double = 0, _ what: String) {
+        let r = compare(a.array, b.array, atol: atol, rtol: rtol)
+        XCTAssertTrue(r.passed, "\(what): \(r)")
+    }
+
+    func testSgemmEveryTransposeAgainstNaive() {
+        let sizes = [1, 3, 17, 64]
+        for m in sizes { for n in sizes { for k in sizes {
+            for ta in [false, true] { for tb in [false, true] {
+                let lda = (ta ? m : k) + 2, ldb = (tb ? k : n) + 1, ldc = n + 3
+                let a = randomBuffer((ta ? k : m) * lda), b = randomBuffer((tb ? n : k) * ldb)
+                let c1 = randomBuffer(m * ldc), c2 = FloatBuffer(c1.array)
+                sgemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.pointer, lda: lda,
+                      b: b.pointer, ldb: ldb, beta: 0.25, c: c1.pointer, ldc: ldc)
+                sgemmNaive(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.pointer, lda: lda,
+                           b: b.pointer, ldb: ldb, beta: 0.25, c: c2.pointer, ldc: ldc)
+                assertClose(c1, c2, atol: 1e-4, rtol: 1e-4, "sgemm m\(m) n\(n) k\(k) tA\(ta) tB\(tb)")
+            } }
+        } } }
+    }
+
+    func weight(_ rows: Int, _ columns: Int, _ format: String) -> WeightMatrix {
+        let values = randomBuffer(rows * columns, scale: 0.5)
+        switch format {
+        case "q8_0":
+            let bytes = UnsafeMutableRawPointer.allocate(byteCount: rows * columns / 32 * 34, alignment: 64)
+            QuantizedBlocks.quantizeQ8_0(values.pointer, count: rows * columns, into: bytes)
+            return WeightMatrix(name: "w", rows: rows, columns: columns, storage: .q8_0(UnsafeRawPointer(bytes)), owner: nil)
+        case "q4_1", "blocks":
+            let bytes = UnsafeMutableRawPointer.allocate(byteCount: rows * columns / 32 * 20, alignment: 64)
+            QuantizedBlocks.quantizeQ4_1(values.pointer, count: rows * columns, into: bytes)
+            if format == "blocks" {
+                return WeightMatrix(name: "w", rows: rows, columns: columns,
+                                    storage: .blocks(UnsafeRawPointer(bytes), name: "Q4_1 via rows", rowBytes: columns / 32 * 20,
+                                                     dequantizeRow: { QuantizedBlocks.dequantizeQ4_1($0, count: $1, into: $2) }),
+                                    owner: nil)
+            }
+            return WeightMatrix(name: "w", rows: rows, columns: columns, storage: .q4_1(UnsafeRawPointer(bytes)), owner: nil)
+        default:
+            return .f32(name: "w", rows: rows, columns: columns, values: values)
+        }
+    }
+
+    func testQuantizeThenDequantizeRoundTrips() {
+        let x = randomBuffer(64)
+        let q8 = UnsafeMutableRawPointer.allocate(byteCount: 68, alignment: 16), q4 = UnsafeMutableRawPointer.allocate(byteCount: 40, alignment: 16)
+        defer { q8.deallocate(); q4.deallocate() }
+        let y8 = FloatBuffer(count: 64), y4 = FloatBuffer(count: 64)
+        QuantizedBlocks.quantizeQ8_0(x.pointer, count: 64, into: q8)
+        QuantizedBlocks.dequantizeQ8_0(q8, count: 64, into: y8.pointer)
+        QuantizedBlocks.quantizeQ4_1(x.pointer, count: 64, into: q4)
+        QuantizedBlocks.dequantizeQ4_1(q4, count: 64, into: y4.pointer)
+        assertClose(y8, x, atol: 0.03, "q8_0 round trip")
+        assertClose(y4, x, atol: 0.5, "q4_1 round trip")
+    }
+
+    func testFastDequantizationIsBitExact() {
+        let x = randomBuffer(32 * 17, scale: 0.3)
+        let q8 = UnsafeMutableRawPointer.allocate(byteCount: 17 * 34, alignment: 16), q4 = UnsafeMutableRawPointer.allocate(byteCount: 17 * 20, alignment: 16)
+        defer { q8.deallocate(); q4.deallocate() }
+        QuantizedBlocks.quantizeQ8_0(x.pointer, count: x.count, into: q8)
+        QuantizedBlocks.quantizeQ4_1(x.pointer, count: x.count, into: q4)
+        for (type, bytes) in [(GGMLType.q8_0, q8), (.q4_1, q4)] {
+            let fast = FloatBuffer(count: x.count), naive = FloatBuffer(count: x.count), formats = FloatBuffer(count: x.count)
+            if type == .q8_0 {
+                QuantizedBlocks.dequantizeQ8_0Fast(bytes, count: x.count, into: fast.pointer)
+                QuantizedBlocks.dequantizeQ8_0(bytes, count: x.count, into: naive.pointer)
+            } else {
+                QuantizedBlocks.dequantizeQ4_1Fast(bytes, count: x.count, into: fast.pointer)
+                QuantizedBlocks.dequantizeQ4_1(bytes, count: x.count, into: naive.pointer)
+            }
+            dequantize(type, bytes, count: x.count, into: formats.pointer)
+            XCTAssertEqual(fast.array, naive.array, "\(type)")
+            XCTAssertEqual(fast.array, formats.array, "\(type) against the formats layer")
+        }
+    }
+
+    func testMatmulEveryFormatAgainstNaive() {
+        for format in ["f32", "q8_0", "q4_1", "blocks"] {
+            for m in [1, 3, 17, 64] { for n in [1, 3, 17, 64, 130] {
+                for k in format == "f32" ? [1, 3, 17, 64] : [32, 64] {
+                    let w = weight(n, k, format)
+                    let x = randomBuffer(m * k)
+                    for threads in [1, 2] {
+                        let scratch = MatmulScratch(threads: threads, maxColumns: k, tileRows: 16)
+                        let out = randomBuffer(m * (n + 2)), expected = FloatBuffer(out.array)
+                        matmul(x.pointer, rows: m, weight: w, into: out.pointer, ldOut: n + 2, accumulate: true, scratch: scratch)
+                        matmulNaive(x.pointer, rows: m, weight: w, into: expected.pointer, ldOut: n + 2, accumulate: true)
+                        assertClose(out, expected, atol: 1e-4, rtol: 1e-4, "matmul \(format) m\(m) n\(n) k\(k) threads \(threads)")
+                    }
+                }
+            } }
+        }
+    }
+
+    func testMatvecEveryFormatAgainstNaive() {
+        for format in ["f32", "q8_0", "q4_1", "blocks"] {
+            for n in [1, 3, 17, 64] { for k in format == "f32" ? [1, 3, 17, 64] : [32, 64, 576] {
+                let w1 = weight(n, k, format), w2 = weight(n + 5, k, format)
+                let x = randomBuffer(k)
+                for threads in [1, 2] {
+                    let scratch = MatvecScratch(threads: threads, maxColumns: k)
+                    let a1 = randomBuffer(n), a2 = randomBuffer(n + 5)
+                    let e1 = FloatBuffer(a1.array), e2 = FloatBuffer(a2.array)
+                    matvec([MatvecJob(w1, into: a1.pointer), MatvecJob(w2, into: a2.pointer, accumulate: true)], x: x.pointer, scratch: scratch)
+                    matvecNaive(w1, x: x.pointer, into: e1.pointer)
+                    matvecNaive(w2, x: x.pointer, into: e2.pointer, accumulate: true)
+                    assertClose(a1, e1, atol: 1e-4, rtol: 1e-4, "matvec \(format) n\(n) k\(k)")
+                    assertClose(a2, e2, atol: 1e-4, rtol: 1e-4, "matvec (accumulate) \(format) n\(n) k\(k)")
+                }
+            } }
+        }
+    }
+
+    func testRMSNormAgainstNaive() {
+        for d in [1, 3, 17, 64] { for rows in [1, 3] {
+            let x = randomBuffer(rows * d), w = randomBuffer(d)
+            let a = FloatBuffer(count: rows * d), b = FloatBuffer(count: rows * d)
+            rmsnormForward(x.pointer, weight: w.pointer, rows: rows, d: d, eps: 1e-5, into: a.pointer)
+            rmsnormForwardNaive(x.pointer, weight: w.pointer, rows: rows, d: d, eps: 1e-5, into: b.pointer)
+            assertClose(a, b, atol: 1e-5, rtol: 1e-5, "rmsnorm d\(d)")
+        } }
+    }
+
+    func testRopeAgainstNaive() {
+        for (headDim, dims) in [(2, 2), (16, 8), (64, 64)] {
+            let rows = 17, heads = 3
+            var positions = (0..<rows).map { Int32($0 * 3) }
+            let frequencies = (0..<(dims / 2)).map { Float(1 / pow(10_000.0, Double(2 * $0) / Double(dims))) }
+            let x = randomBuffer(rows * heads * headDim), y = FloatBuffer(x.array)
+            ropeForward(x.pointer, rows: rows, heads: heads, headDim: headDim, positions: &positions,
+                        table: RopeTable(positions: 64, inverseFrequencies: frequencies))
+            ropeForwardNaive(y.pointer, rows: rows, heads: heads, headDim: headDim, positions: &positions, inverseFrequencies: frequencies)
+            assertClose(x, y, atol: 2e-5, "rope hd\(headDim) dims\(dims)")
+        }
+    }
+
+    func testRopeRotatesAdjacentPairs() {
+        // Position 1, one pair, base irrelevant for i = 0: (1, 0) rotates by 1 radian.
+        let x = FloatBuffer([1, 0])
+        var p: [Int32] = [1]
+        ropeForward(x.pointer, rows: 1, heads: 1, headDim: 2, positions: &p, table: RopeTable(positions: 2, inverseFrequencies: [1]))
+        XCTAssertEqual(x.pointer[0], Float(cos(1.0)), accuracy: 1e-6)
+        XCTAssertEqual(x.pointer[1], Float(sin(1.0)), accuracy: 1e-6)
+    }
+
+    func testSwiGLUAgainstNaive() {
+        for n in [1, 3, 17, 64] {
+            let g = randomBuffer(n, scale: 3), u = randomBuffer(n)
+            let a = FloatBuffer(count: n), b = FloatBuffer(count: n)
+            swigluForward(gate: g.pointer, up: u.pointer, count: n, into: a.pointer)
+            swigluForwardNaive(gate: g.pointer, up: u.pointer, count: n, into: b.pointer)
+            assertClose(a, b, atol: 1e-6, rtol: 1e-5, "swiglu n\(n)")
+        }
+    }
+
+    func testAttentionAgainstNaiveGQACacheOffsetsAndPadding() {
+        for (heads, kvHeads) in [(1, 1), (4, 2), (3, 1)] {
+            for (t, s) in [(1, 1), (1, 17), (3, 3), (3, 17), (17, 17), (64, 64)] {
+                for padded in [false, true] where !(padded && t == 1) {
+                    let hd = 16
+                    let q = randomBuffer(t * heads * hd), k = randomBuffer(s * kvHeads * hd), v = randomBuffer(s * kvHeads * hd)
+                    var valid = (0..<s).map { !padded || $0 % 4 != 1 }
+                    let shape = AttentionShape(queries: t, keys: s, heads: heads, kvHeads: kvHeads, headDim: hd)
+                    let out = FloatBuffer(count: t * heads * hd), expected = FloatBuffer(count: t * heads * hd)
+                    let probs = FloatBuffer(count: heads * t * s), expectedProbs = FloatBuffer(count: heads * t * s)
+                    valid.withUnsafeMutableBufferPointer { vp in
+                        let keyValid: UnsafePointer<Bool>? = padded ? UnsafePointer(vp.baseAddress) : nil
+                        for threads in [1, 2] {
+                            for keep in [false, true] {
+                                attentionForward(q: q.pointer, k: k.pointer, v: v.pointer, shape: shape, keyValid: keyValid,
+                                                 into: out.pointer, probabilities: keep ? probs.pointer : nil,
+                                                 scratch: AttentionScratch(threads: threads, capacity: t * s))
+                                attentionForwardNaive(q: q.pointer, k: k.pointer, v: v.pointer, shape: shape, keyValid: keyValid,
+                                                      into: expected.pointer, probabilities: expectedProbs.pointer)
+                                let what = "attention h\(heads)/\(kvHeads) t\(t) s\(s) padded \(padded) threads \(threads)"
+                                assertClose(out, expected, atol: 1e-5, rtol: 1e-4, what)
+                                if keep { assertClose(probs, expectedProbs, atol: 1e-6, what + " probabilities") }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testCrossEntropyAndLogSoftmaxAgainstNaive() {
+        for vocab in [1, 3, 17, 64, 5000] {
+            let rows = 3
+            let logits = randomBuffer(rows * vocab, scale: 4)
+            var targets: [Int32] = [0, Int32(vocab - 1), -1]
+            let a = FloatBuffer(count: rows), b = FloatBuffer(count: rows)
+            crossEntropyForward(logits.pointer, rows: rows, vocab: vocab, targets: &targets, into: a.pointer)
+            crossEntropyForwardNaive(logits.pointer, rows: rows, vocab: vocab, targets: &targets, into: b.pointer)
+            assertClose(a, b, atol: 1e-5, rtol: 1e-5, "cross-entropy vocab \(vocab)")
+            XCTAssertEqual(a.pointer[2], 0)
+            let ls = FloatBuffer(count: rows * vocab)
+            logSoftmaxForward(logits.pointer, rows: rows, vocab: vocab, into: ls.pointer)
+            XCTAssertEqual(-ls.pointer[vocab - 1 + vocab], b.pointer[1], accuracy: 1e-4)
+        }
+    }
+
+    func testLinearCrossEntropyAgainstNaive() {
+        for format in ["f32", "q8_0"] { for (rows, vocab) in [(1, 3), (3, 17), (17, 700)] {
+            let d = 64
+            let w = weight(vocab, d, format), x = randomBuffer(rows * d)
+            var targets = (0..<rows).map { Int32(($0 * 7) % vocab) }
+            if rows > 1 { targets[1] = -1 }
+            for threads in [1, 2] {
+                let a = FloatBuffer(count: rows), b = FloatBuffer(count: rows)
+                linearCrossEntropyForward(x.pointer, rows: rows, weight: w, targets: &targets, into: a.pointer,
+                                          scratch: LinearCrossEntropyScratch(threads: threads, rows: rows, columns: d, tileRows: 64))
+                linearCrossEntropyForwardNaive(x.pointer, rows: rows, weight: w, targets: &targets, into: b.pointer)
+                assertClose(a, b, atol: 1e-4, rtol: 1e-5, "linear cross-entropy \(format) rows \(rows) vocab \(vocab)")
+            }
+        } }
+    }
+
+    func testTopKOrdersLargestFirst() {
+        var x: [Float] = [0.5, 3, -1, 3, 2, 7]
+        let best = topK(&x, count: x.count, k: 3)
+        XCTAssertEqual(best.map(\.index), [5, 1, 3])
+        XCTAssertEqual(best.map(\.value), [7, 3, 3])
+    }
+}
