@@ -43,6 +43,26 @@ public final class Dataset {
     public var tokenCount: Int { chunks.reduce(0) { $0 + $1.tokens.count } }
     public var countedTokenCount: Int { chunks.reduce(0) { $0 + $1.countedTokens } }
 
+    /// A fingerprint of the chunks' contents (FNV-1a 64 over each chunk's split, tokens, mask
+    /// and source message ids, in order), as 16 hex digits: equal builds have equal digests,
+    /// so a trainer can record exactly which dataset an adapter learned from.
+    public private(set) lazy var contentDigest: String = {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        @inline(__always) func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        func mix32(_ v: UInt32) { for shift in stride(from: 0, to: 32, by: 8) { mix(UInt8((v >> UInt32(shift)) & 0xFF)) } }
+        func mix64(_ v: UInt64) { for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8((v >> UInt64(shift)) & 0xFF)) } }
+        for chunk in chunks {
+            mix(chunk.split == .train ? 0 : 1)
+            mix32(UInt32(chunk.tokens.count))
+            for t in chunk.tokens { mix32(UInt32(bitPattern: t)) }
+            for m in chunk.mask { mix(m ? 1 : 0) }
+            mix32(UInt32(chunk.sourceMessageIDs.count))
+            for id in chunk.sourceMessageIDs { mix64(UInt64(bitPattern: id)) }
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }()
+
     /// The chunk at `index`, or an error naming the valid range.
     public func chunk(_ index: Int) throws -> Chunk {
         guard index >= 0, index < chunks.count else {

@@ -13,7 +13,7 @@ import PersonaText
 public enum DatasetBuilder {
     public static func build(name: String, conversations: [TrainingConversation], parameters: DatasetParameters,
                              tokenizer: Tokenizer, threads: Int = 2,
-                             cancellation: CancellationToken? = nil) throws -> Dataset {
+                             cancellation: CancellationToken? = nil, progress: ProgressReporter? = nil) throws -> Dataset {
         try parameters.validate()
         let layout = try ChunkLayout(parameters: parameters)
 
@@ -21,6 +21,11 @@ public enum DatasetBuilder {
         var results = [ConversationResult?](repeating: nil, count: count)
         var failures = [Error?](repeating: nil, count: count)
         let workers = max(1, min(threads, count))
+        let totalMessages = conversations.reduce(0) { $0 + $1.messages.count }
+        progress?.begin("dataset \(name)", total: totalMessages, unit: "messages")
+        defer { progress?.finish() }
+        // Workers report one at a time: reporters need not be thread-safe.
+        let reporting = NextIndex()
         results.withUnsafeMutableBufferPointer { resultSlots in
             failures.withUnsafeMutableBufferPointer { failureSlots in
                 nonisolated(unsafe) let resultSlots = resultSlots
@@ -38,6 +43,7 @@ public enum DatasetBuilder {
                         } catch {
                             failureSlots[i] = error
                         }
+                        if let progress { reporting.add(conversations[i].messages.count) { progress.advance(to: $0) } }
                     }
                 }
             }
@@ -153,6 +159,14 @@ public enum DatasetBuilder {
 final class NextIndex: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
+
+    /// Adds `amount` and calls `body` with the new total, under the lock.
+    func add(_ amount: Int, _ body: (Int) -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        value += amount
+        body(value)
+    }
+
     func take(below limit: Int) -> Int? {
         lock.lock(); defer { lock.unlock() }
         guard value < limit else { return nil }

@@ -40,6 +40,9 @@ public final class DatasetStore {
             PRIMARY KEY(dataset_id, idx)
         ) WITHOUT ROWID;
         """,
+        // v2: the content digest, so a rebuild can say whether it changed anything and a
+        // load can tell a damaged dataset from the one that was saved.
+        "ALTER TABLE data_datasets ADD COLUMN content_digest TEXT NOT NULL DEFAULT '';",
     ]
 
     public init(database: Database) throws {
@@ -73,11 +76,12 @@ public final class DatasetStore {
         try database.transaction {
             try database.run("DELETE FROM data_datasets WHERE name = ?", [.text(dataset.name)])
             try database.run("""
-                INSERT INTO data_datasets(name, parameters, format, format_version, chunk_count, token_count, counted_token_count, report)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO data_datasets(name, parameters, format, format_version, chunk_count, token_count, counted_token_count, report,
+                                          content_digest)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(dataset.name), .text(dataset.parameters.json()), .text(dataset.parameters.format.rawValue),
                       .int(Int64(dataset.formatVersion)), .int(Int64(dataset.chunks.count)), .int(Int64(dataset.tokenCount)),
-                      .int(Int64(dataset.countedTokenCount)), .text(report)])
+                      .int(Int64(dataset.countedTokenCount)), .text(report), .text(dataset.contentDigest)])
             let datasetID = database.lastInsertRowID
             let insert = try database.prepare("""
                 INSERT INTO data_chunks(dataset_id, idx, split, person_id, person_name, me_name, conversation_id, first_message_at,
@@ -99,6 +103,13 @@ public final class DatasetStore {
         }
     }
 
+    /// The content digest saved with `name` (nil when there is no such dataset or it predates digests).
+    public func storedDigest(of name: String) throws -> String? {
+        guard let digest = try database.query("SELECT content_digest FROM data_datasets WHERE name = ?", [.text(name)], { $0.string(0) }).first,
+              !digest.isEmpty else { return nil }
+        return digest
+    }
+
     public func delete(_ name: String) throws {
         try database.run("DELETE FROM data_datasets WHERE name = ?", [.text(name)])
     }
@@ -112,10 +123,10 @@ public final class DatasetStore {
 
     /// Loads the dataset called `name`, checking every blob against the token count.
     public func load(_ name: String) throws -> Dataset {
-        struct Header { var id: Int64; var parameters: String; var version: Int; var chunks: Int; var report: String }
+        struct Header { var id: Int64; var parameters: String; var version: Int; var chunks: Int; var report: String; var digest: String }
         guard let header = try database.query(
-            "SELECT id, parameters, format_version, chunk_count, report FROM data_datasets WHERE name = ?", [.text(name)], {
-                Header(id: $0.int64(0), parameters: $0.string(1), version: $0.int(2), chunks: $0.int(3), report: $0.string(4))
+            "SELECT id, parameters, format_version, chunk_count, report, content_digest FROM data_datasets WHERE name = ?", [.text(name)], {
+                Header(id: $0.int64(0), parameters: $0.string(1), version: $0.int(2), chunks: $0.int(3), report: $0.string(4), digest: $0.string(5))
             }).first else {
             throw DataError.noSuchDataset(name: name)
         }
@@ -164,7 +175,11 @@ public final class DatasetStore {
         guard chunks.count == header.chunks else {
             throw DataError.corruptDataset(name: name, reason: "\(chunks.count) chunks stored, \(header.chunks) recorded")
         }
-        return Dataset(name: name, parameters: parameters, formatVersion: header.version, chunks: chunks, report: report)
+        let dataset = Dataset(name: name, parameters: parameters, formatVersion: header.version, chunks: chunks, report: report)
+        if !header.digest.isEmpty, dataset.contentDigest != header.digest {
+            throw DataError.corruptDataset(name: name, reason: "content digest \(dataset.contentDigest) differs from the saved \(header.digest)")
+        }
+        return dataset
     }
 
     static func bytes(_ values: [Int32]) -> [UInt8] {

@@ -70,10 +70,7 @@ public final class Sampler {
                 }
             }
             guard let token = chosen else { out.stopReason = .nothingAllowed; break }
-            let logProb = rawLogits.withUnsafeBufferPointer { raw -> Float in
-                let top = SamplingKernels.maximum(raw)
-                return raw[Int(token)] - top - _logf(SamplingKernels.sumExp(raw, shift: top))
-            }
+            let logProb = rawLogits.withUnsafeBufferPointer { Sampler.logProbability(of: token, in: $0) }
             if endTokens.contains(token) { out.stopReason = .endToken; out.score += Double(logProb); break }
             out.tokens.append(token)
             out.logProbabilities.append(logProb)
@@ -93,6 +90,13 @@ public final class Sampler {
             try rawLogits.withUnsafeMutableBufferPointer { try source.advance(&state, by: token, logits: $0) }
         }
         return out
+    }
+
+    /// log softmax(logits)[token]: the model's own log-probability of the token.
+    public static func logProbability(of token: Int32, in logits: UnsafeBufferPointer<Float>) -> Float {
+        guard token >= 0, Int(token) < logits.count else { return -.infinity }
+        let top = SamplingKernels.maximum(logits)
+        return logits[Int(token)] - top - _logf(SamplingKernels.sumExp(logits, shift: top))
     }
 
     /// Where the earliest stop string begins, looking only where `bytes[newFrom...]` can matter.

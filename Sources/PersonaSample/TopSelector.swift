@@ -1,5 +1,5 @@
 /// Finds the m largest of a vocabulary of values without sorting it: a bounded min-heap whose
-/// root is the weakest kept value, fed only by the 16-lane chunks that hold something
+/// root is the weakest kept value, fed only by the 64-entry blocks that hold something
 /// larger (after the first few hundred entries almost every chunk is skipped whole).
 final class TopSelector {
     /// [capacity] heap entries
@@ -71,12 +71,12 @@ final class TopSelector {
         let n = values.count
         let raw = UnsafeRawPointer(base)
         var i = 0
-        while i + 16 <= n {
-            let chunk = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            if size < m || any(chunk .> SIMD16(repeating: threshold)) {
-                for lane in i..<(i + 16) { offer(lane) }
+        // Blocks of 64: one blended maximum decides whether any entry can enter the heap.
+        while i + 64 <= n {
+            if size < m || SamplingKernels.blockMaximum(raw, i * 4) > threshold {
+                for lane in i..<(i + 64) { offer(lane) }
             }
-            i += 16
+            i += 64
         }
         while i < n { offer(i); i += 1 }
         // Pop the weakest to the end: best-first order.

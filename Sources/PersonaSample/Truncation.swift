@@ -26,11 +26,13 @@ public final class TopK: LogitProcessor {
 /// Keeps the most probable tokens whose probabilities add up to at least p.
 public final class TopP: LogitProcessor {
     let p: Float
-    private let selector: TopSelector
+    private let massSelector = MassSelector()
+    /// [vocab] e^(logit − max)
+    private var probabilities: [Float]
 
     public init(_ p: Float, vocabularySize: Int) {
         self.p = p
-        selector = TopSelector(capacity: vocabularySize)
+        probabilities = [Float](repeating: 0, count: vocabularySize)
     }
 
     public var description: String { "top_p \(formatNumber(p))" }
@@ -41,27 +43,16 @@ public final class TopP: LogitProcessor {
             logits.truncateSurvivors(to: TopP.keepCount(logits.survivors, logits.values, p))
             return
         }
-        // Whole vocabulary: the normaliser takes one pass; then the best m, growing m until
-        // they hold mass p (usually the first round: a few dozen tokens hold 90%).
+        // Whole vocabulary: one pass for the probabilities, then bucketed selection.
         let values = UnsafeBufferPointer(logits.values)
         let top = SamplingKernels.maximum(values)
-        guard top > -.infinity, let ids = logits.survivorStorage.baseAddress else { return }
-        let total = SamplingKernels.sumExp(values, shift: top)
-        var m = 64
-        while true {
-            let count = selector.select(values, count: m, into: ids)
-            var cumulative: Float = 0
-            var keep = count
-            for i in 0..<count {
-                cumulative += _expf(values[Int(ids[i])] - top) / total
-                if cumulative >= p { keep = i + 1; break }
-            }
-            if keep < count || count < m || m >= values.count {
-                logits.narrow(toFirst: max(1, keep))
-                return
-            }
-            m = min(values.count, m * 4)
+        guard top > -.infinity else { return }
+        let count = probabilities.withUnsafeMutableBufferPointer { probs -> Int in
+            let total = SamplingKernels.sumExp(values, shift: top, storingInto: probs)
+            return massSelector.select(keys: values, probabilities: UnsafeBufferPointer(probs), total: total,
+                                       mass: p, into: logits.survivorStorage)
         }
+        logits.narrow(toFirst: max(1, count))
     }
 
     /// How many of the sorted survivors hold mass p.
@@ -106,12 +97,11 @@ public final class MinP: LogitProcessor {
         let n = values.count
         let raw = UnsafeRawPointer(values.baseAddress!)
         var i = 0
-        let t = SIMD16<Float>(repeating: threshold)
-        while i + 16 <= n {
-            if any(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) .>= t) {
-                for j in i..<(i + 16) where values[j] >= threshold { logits.survivorStorage[count] = Int32(j); count += 1 }
+        while i + 64 <= n {
+            if SamplingKernels.blockMaximum(raw, i * 4) >= threshold {
+                for j in i..<(i + 64) where values[j] >= threshold { logits.survivorStorage[count] = Int32(j); count += 1 }
             }
-            i += 16
+            i += 64
         }
         while i < n { if values[i] >= threshold { logits.survivorStorage[count] = Int32(i); count += 1 }; i += 1 }
         logits.narrow(toFirst: count)
@@ -122,57 +112,70 @@ public final class MinP: LogitProcessor {
 /// tokens whose surprisal is closest to the entropy of the distribution until they hold mass p.
 public final class TypicalP: LogitProcessor {
     let p: Float
-    private let selector: TopSelector
+    private let massSelector = MassSelector()
     /// [vocab] −|surprisal − entropy|, -inf for removed tokens
     private var closeness: [Float]
+    /// [vocab] e^(logit − max)
+    private var probabilities: [Float]
 
     public init(_ p: Float, vocabularySize: Int) {
         self.p = p
-        selector = TopSelector(capacity: vocabularySize)
         closeness = [Float](repeating: -.infinity, count: vocabularySize)
+        probabilities = [Float](repeating: 0, count: vocabularySize)
     }
 
     public var description: String { "typical_p \(formatNumber(p))" }
 
     public func process(_ logits: inout LogitsView, history: TokenHistory) {
         guard p < 1 else { return }
+        if logits.isNarrowed { processSurvivors(&logits); return }
         let values = logits.values
         let view = UnsafeBufferPointer(values)
         let top = SamplingKernels.maximum(view)
-        guard top > -.infinity, let ids = logits.survivorStorage.baseAddress else { return }
+        guard top > -.infinity else { return }
+        let total = probabilities.withUnsafeMutableBufferPointer { SamplingKernels.sumExp(view, shift: top, storingInto: $0) }
         let (sumE, sumEV) = SamplingKernels.sumExpTimesValue(view, shift: top)
         let logTotal = _logf(sumE)
         // H = −Σ p·log p with log p = (x − top) − log Σ
         let entropy = logTotal - sumEV / sumE
-        closeness.withUnsafeMutableBufferPointer { key in
-            if logits.isNarrowed {
-                SamplingKernels.fill(key, with: -.infinity)
-                for id in logits.survivors {
-                    let logProb = values[Int(id)] - top - logTotal
-                    key[Int(id)] = -abs(-logProb - entropy)
-                }
-            } else {
-                for i in 0..<values.count {
-                    let x = values[i]
-                    key[i] = x > -.infinity ? -abs(-(x - top - logTotal) - entropy) : -.infinity
-                }
+        let count = closeness.withUnsafeMutableBufferPointer { key -> Int in
+            for i in 0..<values.count {
+                let x = values[i]
+                key[i] = x > -.infinity ? -abs(-(x - top - logTotal) - entropy) : -.infinity
             }
-            var m = 64
-            while true {
-                let count = selector.select(UnsafeBufferPointer(key), count: m, into: ids)
-                var cumulative: Float = 0
-                var keep = count
-                for i in 0..<count {
-                    cumulative += _expf(values[Int(ids[i])] - top - logTotal)
-                    // Hugging Face keeps the tokens before the mass is reached, plus the one that reaches it.
-                    if cumulative >= p { keep = i + 1; break }
-                }
-                if keep < count || count < m || m >= values.count {
-                    logits.narrow(toFirst: max(1, keep))
-                    return
-                }
-                m = min(values.count, m * 4)
+            return probabilities.withUnsafeBufferPointer { probs in
+                massSelector.select(keys: UnsafeBufferPointer(key), probabilities: probs, total: total, mass: p, into: logits.survivorStorage)
             }
         }
+        logits.narrow(toFirst: max(1, count))
+    }
+
+    /// After an earlier stage: the same rule over the short survivor list, renormalised.
+    private func processSurvivors(_ logits: inout LogitsView) {
+        let ids = logits.survivors
+        guard let first = ids.first else { return }
+        let values = logits.values
+        let top = values[Int(first)]
+        var sumE: Float = 0, sumEV: Float = 0
+        for id in ids {
+            let d = values[Int(id)] - top
+            let e = _expf(d)
+            sumE += e
+            sumEV += e * d
+        }
+        let logTotal = _logf(sumE)
+        let entropy = logTotal - sumEV / sumE
+        closeness.withUnsafeMutableBufferPointer { key in
+            for id in ids { key[Int(id)] = -abs(-(values[Int(id)] - top - logTotal) - entropy) }
+            // Most typical first, then cut where the mass reaches p; the cut list is re-sorted by logit.
+            SurvivorSort.sortDescending(ids, by: UnsafeBufferPointer(key))
+        }
+        var cumulative: Float = 0
+        var keep = ids.count
+        for (i, id) in ids.enumerated() {
+            cumulative += _expf(values[Int(id)] - top - logTotal)
+            if cumulative >= p { keep = i + 1; break }
+        }
+        logits.narrow(toFirst: keep)
     }
 }

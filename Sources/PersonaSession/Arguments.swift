@@ -8,6 +8,17 @@ public enum CommandError: UserFacingError, Equatable {
     case tooManyArguments(command: String, extra: String)
     case noSuchObject(name: String, kind: ObjectKind?)
     case failed(command: String, reason: String)
+    /// A `.persona` file that cannot be read as one.
+    case sessionFile(path: String, line: Int, reason: String)
+    /// `run --check`: a command's output is not the recorded one (`line` is the first
+    /// differing output line in the file).
+    case outputDiffers(path: String, line: Int, command: String)
+    /// `run --check --keep-going`: how many commands differed.
+    case checkFailed(path: String, differing: Int, commands: Int)
+    /// A command of a script (a `.persona` file, piped input) failed; scripts stop there.
+    case scriptFailed(source: String, line: Int, message: String)
+    /// `run`/`replay` inside each other past the cap (a file replaying itself).
+    case nestingTooDeep(path: String, limit: Int)
 
     public var message: String {
         switch self {
@@ -20,6 +31,14 @@ public enum CommandError: UserFacingError, Equatable {
         case .noSuchObject(let name, let kind):
             return "no \(kind?.rawValue ?? "object") named '\(name)'"
         case .failed(let command, let reason): return "\(command): \(reason)"
+        case .sessionFile(let path, let line, let reason): return "\(path):\(line): \(reason)"
+        case .outputDiffers(let path, let line, let command):
+            return "\(path):\(line): the output of '\(command)' differs from the recording"
+        case .checkFailed(let path, let differing, let commands):
+            return "\(path): \(differing) of \(commands) commands printed something other than their recorded output"
+        case .scriptFailed(let source, let line, let message): return "\(source):\(line): \(message)"
+        case .nestingTooDeep(let path, let limit):
+            return "\(path): sessions replayed inside each other more than \(limit) deep"
         }
     }
 
@@ -28,6 +47,8 @@ public enum CommandError: UserFacingError, Equatable {
         case .unknownCommand(_, let suggestion?), .unknownKey(_, _, let suggestion?): return "did you mean '\(suggestion)'?"
         case .unknownCommand: return "type 'help' for the list of commands"
         case .noSuchObject: return "'ls' lists the session's objects"
+        case .outputDiffers, .checkFailed: return "the diff is above; 'run --update FILE' records the new output if it is right"
+        case .nestingTooDeep: return "does a session replay itself?"
         default: return nil
         }
     }
@@ -108,6 +129,16 @@ public struct Arguments {
                 }
             }
         }
+    }
+
+    /// Every word as an unparsed variadic value (commands with `takesRawWords`).
+    public init(rawWords words: [String], spec: CommandSpec) {
+        command = spec.name
+        var specsByName: [String: ArgumentSpec] = [:]
+        for a in spec.arguments { specsByName[a.name] = a }
+        specs = specsByName
+        values = [:]
+        variadic = words
     }
 
     /// A key is a word of letters, digits and underscores starting with a letter, so that

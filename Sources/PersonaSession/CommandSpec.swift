@@ -1,12 +1,12 @@
 import PersonaCore
 
 /// The kinds of named objects a session holds.
-public enum ObjectKind: String, CaseIterable, Sendable {
+public enum ObjectKind: String, CaseIterable, Hashable, Sendable {
     case model, dataset, sampler, adapter, run
 }
 
 /// What a value of an argument is, which decides how it is checked and completed.
-public enum ValueType: Equatable, Sendable {
+public enum ValueType: Hashable, Sendable {
     case string
     case int
     case double
@@ -15,12 +15,14 @@ public enum ValueType: Equatable, Sendable {
     case path
     /// The name of a session object of that kind: completes from the session.
     case object(ObjectKind)
+    /// The name of any session object: completes from the session.
+    case objectName
     /// A person in the message store: completes from the store.
     case person
     /// One of a fixed set of words.
     case choice([String])
 
-    var expectation: String {
+    public var expectation: String {
         switch self {
         case .string: return "text"
         case .int: return "an integer"
@@ -28,6 +30,7 @@ public enum ValueType: Equatable, Sendable {
         case .bool: return "true or false"
         case .path: return "a path"
         case .object(let kind): return "the name of a \(kind.rawValue)"
+        case .objectName: return "an object's name"
         case .person: return "a person"
         case .choice(let words): return "one of " + words.joined(separator: ", ")
         }
@@ -79,7 +82,9 @@ public struct CommandSpec {
     public var details: String
     public var examples: [String]
     public var arguments: [ArgumentSpec]
-    /// Whether the command needs the message store to exist (the workspace is opened first).
+    /// The command reads its words itself (`let NAME = COMMAND …` passes the rest on to
+    /// another command): they all land in the variadic argument, unparsed.
+    public var takesRawWords = false
     public var run: (CommandContext) throws -> Void
 
     public init(_ name: String, summary: String, details: String = "", examples: [String] = [],
@@ -98,7 +103,7 @@ public struct CommandSpec {
             case .keyed:
                 let shown = "\(a.name)=\(a.type == .int || a.type == .double ? "N" : a.name.uppercased())"
                 parts.append(a.required ? shown : "[\(shown)]")
-            case .flag: parts.append("[--\(a.name)]")
+            case .flag: parts.append("[--\(a.name.replacingOccurrences(of: "_", with: "-"))]")
             }
         }
         return parts.joined(separator: " ")
@@ -110,9 +115,11 @@ public final class CommandContext {
     public let bench: Workbench
     public let arguments: Arguments
     public let command: CommandSpec
+    /// The words after the command's name, as typed (after lexing).
+    public let words: [String]
 
-    init(bench: Workbench, arguments: Arguments, command: CommandSpec) {
-        self.bench = bench; self.arguments = arguments; self.command = command
+    init(bench: Workbench, arguments: Arguments, command: CommandSpec, words: [String] = []) {
+        self.bench = bench; self.arguments = arguments; self.command = command; self.words = words
     }
 
     /// Prints one line (or several, joined by newlines) of the command's output.

@@ -5,13 +5,22 @@ import PersonaCore
 /// are generated from this one list. No prefix matching: a new command never changes
 /// what an old session file means.
 public enum CommandTable {
-    public static let all: [CommandSpec] = {
-        let areas: [[CommandSpec]] = [
-            sessionCommands, storeCommands, textCommands, modelFileCommands, modelCommands, dataCommands,
-            inspectCommands, sampleCommands, trainCommands, benchCommands,
-        ]
-        return areas.flatMap { $0 }
-    }()
+    /// The commands by area, in the order `help` lists them.
+    public static let sections: [(title: String, commands: [CommandSpec])] = [
+        ("session", sessionCommands),
+        ("session files", sessionFileCommands),
+        ("messages", storeCommands),
+        ("text", textCommands),
+        ("model files", modelFileCommands),
+        ("model", modelCommands),
+        ("datasets", dataCommands),
+        ("inspection", inspectCommands),
+        ("sampling", sampleCommands),
+        ("training", trainCommands),
+        ("benchmarks", benchCommands),
+    ]
+
+    public static let all: [CommandSpec] = sections.flatMap(\.commands)
 
     private static let byName: [String: CommandSpec] = {
         var table: [String: CommandSpec] = [:]
@@ -35,12 +44,25 @@ public enum CommandTable {
 }
 
 extension Workbench {
-    /// Runs one command given as words (already lexed, or argv from the shell).
+    /// Runs one command given as words (already lexed, or argv from the shell). While a
+    /// recording is open, the outermost command is written into it with its output.
     public func execute(words: [String]) throws {
+        if commandDepth == 0, let recorder, SessionRecorder.isRecorded(words) {
+            try recorder.record(words: words, in: self) { try run(words: words) }
+        } else {
+            try run(words: words)
+        }
+    }
+
+    private func run(words: [String]) throws {
         let (spec, rest) = try CommandTable.resolve(words)
-        let arguments = try Arguments(words: rest, spec: spec)
-        cancellation.reset()
-        try spec.run(CommandContext(bench: self, arguments: arguments, command: spec))
+        let arguments = spec.takesRawWords ? Arguments(rawWords: rest, spec: spec) : try Arguments(words: rest, spec: spec)
+        commandDepth += 1
+        defer { commandDepth -= 1 }
+        // Only the outermost command clears Ctrl-C: one pressed during a replay must stop
+        // the replay, not just the command that happened to be running.
+        if commandDepth == 1 { cancellation.reset() }
+        try spec.run(CommandContext(bench: self, arguments: arguments, command: spec, words: rest))
     }
 
     /// Lexes and runs a line that may hold several `;`-separated commands.

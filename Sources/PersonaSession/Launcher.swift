@@ -1,9 +1,24 @@
 import Foundation
 import PersonaCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Turns the process's arguments into a session and runs it: a command given in argv
-/// (`persona import F`), commands given with `-c`, or (no command) the interactive REPL.
+/// Turns the process's arguments into a session and runs it:
+///
+///     persona [--workspace DIR] COMMAND [ARGS…]     one command, as at the prompt
+///     persona [--workspace DIR] -c "CMD; CMD"       several, stopping at the first error
+///     persona [--workspace DIR]                     the REPL on a terminal; piped input runs as a script
+///
+/// Exit status: 0, 1 on an error (the message on standard error), 130 when Ctrl-C cancelled
+/// the command, 2 for a bad option.
 public enum Launcher {
+    public static let usage = """
+        usage: persona [--workspace DIR] [COMMAND [ARGS…] | -c "CMD; CMD…"]
+        With no command: the interactive prompt on a terminal, or commands read from standard input.
+        'persona help' lists the commands.
+        """
+
     public static func main(arguments: [String]) -> Int32 {
         var rest = Array(arguments.dropFirst())
         var workspace: String?
@@ -14,21 +29,34 @@ public enum Launcher {
             else if first.hasPrefix("--workspace=") { workspace = String(first.dropFirst("--workspace=".count)); rest.removeFirst() }
             else if first == "-c", rest.count >= 2 { commandString = rest[1]; rest.removeFirst(2) }
             else if first == "--help" || first == "-h" { rest = ["help"]; break }
-            else { break }
+            else {
+                FileHandle.standardError.write(Data("persona: unknown or incomplete option '\(first)'\n\(usage)\n".utf8))
+                return 2
+            }
         }
+        if commandString != nil, !rest.isEmpty {
+            FileHandle.standardError.write(Data("persona: give either -c or a command, not both\n\(usage)\n".utf8))
+            return 2
+        }
+
         let bench = Workbench(workspacePath: Workspace.resolve(explicit: workspace), cancellation: CancellationToken.interrupt)
+        bench.progress = TerminalProgress.forStandardError()
+        InterruptHandling.install()
+
+        if commandString == nil, rest.isEmpty {
+            if isatty(STDIN_FILENO) != 0 { return REPL.runInteractive(bench: bench) }
+            return REPL.runScript(bench: bench, source: "<stdin>", readLine: { Swift.readLine(strippingNewline: true) })
+        }
         do {
             if let commandString {
                 try bench.execute(line: commandString)
-            } else if rest.isEmpty {
-                try bench.execute(words: ["help"])
             } else {
                 try bench.execute(words: rest)
             }
             return 0
         } catch {
             FileHandle.standardError.write(Data(("persona: " + describeError(error) + "\n").utf8))
-            return 1
+            return error is Cancelled ? 130 : 1
         }
     }
 }

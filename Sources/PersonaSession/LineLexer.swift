@@ -105,3 +105,47 @@ public enum LineLexer {
         return commands
     }
 }
+
+extension LineLexer {
+    /// Writes words back as a line that `split` reads as the same words: a word with a
+    /// space, quote, backslash, `;` or a leading `#` is double-quoted (only its value when
+    /// it is `key=value`, so that recordings read like what a person types).
+    public static func join(_ words: [String]) -> String {
+        words.map(quote).joined(separator: " ")
+    }
+
+    public static func quote(_ word: String) -> String {
+        if word.isEmpty { return "\"\"" }
+        if !needsQuotes(word) { return word }
+        if let eq = word.firstIndex(of: "="), eq != word.startIndex, Arguments.isKey(word[..<eq]),
+           !needsQuotes(String(word[..<eq])) {
+            return String(word[...eq]) + escaped(String(word[word.index(after: eq)...]))
+        }
+        return escaped(word)
+    }
+
+    private static func needsQuotes(_ word: String) -> Bool {
+        if word.hasPrefix("#") { return true }
+        return word.unicodeScalars.contains { c in
+            c == " " || c == "\t" || c == "\n" || c == "\r" || c == "\"" || c == "'" || c == "\\" || c == ";"
+                || c.value < 0x20 || c.value == 0x7F
+        }
+    }
+
+    private static func escaped(_ text: String) -> String {
+        var out = "\""
+        for c in text.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\0": out += "\\0"
+            case let c where c.value < 0x20 || c.value == 0x7F: out += "\\u{\(String(c.value, radix: 16))}"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out + "\""
+    }
+}

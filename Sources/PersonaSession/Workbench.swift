@@ -14,6 +14,21 @@ public final class StandardOutput: OutputSink {
     }
 }
 
+/// Diagnostics (errors, `--check` diffs) go to standard error, never into recordings.
+public final class StandardError: OutputSink {
+    public init() {}
+    public func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}
+
+/// Writes everything to two sinks (the screen and a recording).
+public final class TeeOutput: OutputSink {
+    public let first: OutputSink, second: OutputSink
+    public init(_ first: OutputSink, _ second: OutputSink) { self.first = first; self.second = second }
+    public func write(_ text: String) { first.write(text); second.write(text) }
+}
+
 /// Collects output in memory (tests, recordings, replay checks).
 public final class CapturedOutput: OutputSink {
     public private(set) var text = ""
@@ -32,6 +47,9 @@ public struct NamedObject {
     public var details: () -> [String]
     /// The object itself (a loaded model, a dataset handle, a sampler, …).
     public var value: AnyObject
+    /// For objects indexed like `chats[3]` (datasets): how many elements, so that tab
+    /// completion can offer the indices. Nil for objects without elements.
+    public var indexCount: Int?
 
     public init(name: String, kind: ObjectKind, summary: String, value: AnyObject, details: @escaping () -> [String] = { [] }) {
         self.name = name; self.kind = kind; self.summary = summary; self.value = value; self.details = details
@@ -46,6 +64,8 @@ public struct SessionSettings {
     public var threads: Int = 2
     /// Colours in output (off when not a terminal, or with NO_COLOR).
     public var color: Bool = false
+    /// Key bindings of the REPL: `emacs` or `vi` (`set editor=vi`).
+    public var editor: String = "emacs"
 }
 
 /// All state of one session: the workspace, settings, the seeded generator, named objects,
@@ -56,10 +76,20 @@ public final class Workbench {
     /// Every random choice of the session draws from this generator.
     public var rng: SeededGenerator
     public var output: OutputSink
+    /// Where errors and check diffs go (standard error by default); never recorded.
+    public var diagnostics: OutputSink = StandardError()
     public var progress: ProgressReporter = SilentProgress()
     public var cancellation: CancellationToken
     /// Set by `quit`; the REPL and script runners stop reading when it is true.
     public var wantsToQuit = false
+
+    /// How many commands are running inside each other (`run`, `replay` and `let` run
+    /// commands); recordings take only the outermost.
+    public internal(set) var commandDepth = 0
+    /// The open recording (`record FILE`), which takes every outermost command.
+    public internal(set) var recorder: SessionRecorder?
+    /// Every name passed to `register`, in order: `let` finds what a command created.
+    private(set) var registrationLog: [String] = []
 
     private var objectOrder: [String] = []
     private var objectsByName: [String: NamedObject] = [:]
@@ -94,6 +124,20 @@ public final class Workbench {
     public func register(_ object: NamedObject) {
         if objectsByName[object.name] == nil { objectOrder.append(object.name) }
         objectsByName[object.name] = object
+        registrationLog.append(object.name)
+    }
+
+    /// Gives an object a new name, keeping its place in `ls`; an object already called
+    /// `newName` is replaced.
+    public func rename(_ name: String, to newName: String) throws {
+        guard var o = objectsByName[name] else { throw CommandError.noSuchObject(name: name, kind: nil) }
+        if name == newName { return }
+        if objectsByName[newName] != nil { remove(newName) }
+        o.name = newName
+        objectsByName[name] = nil
+        objectsByName[newName] = o
+        if let i = objectOrder.firstIndex(of: name) { objectOrder[i] = newName } else { objectOrder.append(newName) }
+        registrationLog.append(newName)
     }
 
     public func remove(_ name: String) {
@@ -112,6 +156,20 @@ public final class Workbench {
     }
 
     public func names(of kind: ObjectKind) -> [String] { objects.filter { $0.kind == kind }.map(\.name) }
+
+    /// A position in the registration log; `objectsRegistered(since:)` lists what came after.
+    var registrationMark: Int { registrationLog.count }
+
+    /// Names registered since `mark` that still exist, most recent last, without repeats.
+    func objectsRegistered(since mark: Int) -> [String] {
+        var seen = Set<String>()
+        var result: [String] = []
+        for name in registrationLog[min(mark, registrationLog.count)...].reversed()
+        where objectsByName[name] != nil && seen.insert(name).inserted {
+            result.insert(name, at: 0)
+        }
+        return result
+    }
 
     // MARK: Per-area state
 

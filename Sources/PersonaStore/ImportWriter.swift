@@ -122,7 +122,7 @@ struct ImportWriter {
         @inline(__always) func mix(_ byte: UInt8) { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         for b in senderKey.utf8 { mix(b) }
         mix(0x1F)
-        var minute = sentAt >= 0 ? sentAt / 60_000 : (sentAt - 59_999) / 60_000
+        var minute = sentAt >= 0 ? sentAt / 60_000 : (sentAt &- 59_999) / 60_000
         for _ in 0..<8 { mix(UInt8(truncatingIfNeeded: minute)); minute >>= 8 }
         for b in kind.rawValue.utf8 { mix(b) }
         mix(0x1F)

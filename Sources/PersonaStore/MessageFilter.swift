@@ -53,7 +53,8 @@ public enum Redactor {
             (#"(?i)\b(?:https?://|www\.)[^\s<>"]+"#, "[url]"),
             (#"(?i)[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}"#, "[email]"),
             (#"\b(?:\d[ -]?){12,18}\d\b"#, "[card]"),
-            (#"(?:\+|\b)\d(?:[\s.()-]{0,2}\d){6,14}\b"#, "[phone]"),
+            // Dates (2024-01-15, 15.01.2024, 1/15/24) look like phone numbers to the last pattern.
+            (#"(?:\+|\b)(?!\d{4}-\d{1,2}-\d{1,2}\b)(?!\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b)\d(?:[\s.()-]{0,2}\d){6,14}\b"#, "[phone]"),
         ]
         return specs.compactMap { spec in (try? NSRegularExpression(pattern: spec.0)).map { ($0, spec.1) } }
     }()

@@ -2,7 +2,8 @@
 /// Times are integer milliseconds since 1970 UTC; kinds are `MessageKind` raw values.
 /// (conversation_id, dedup_hash, occurrence) identifies a message; the import writer
 /// enforces it in memory inside its write transaction, because a unique index on a hash
-/// is updated in random order and cost about a third of an import's time.
+/// is updated in random order and cost about a third of an import's time. Messages have no
+/// index by sender for the same reason: every query that needs senders scans by conversation.
 enum StoreSchema {
     static let namespace = "store"
 
@@ -64,7 +65,6 @@ enum StoreSchema {
             import_id INTEGER NOT NULL REFERENCES imports(id)
         );
         CREATE INDEX messages_by_time ON messages(conversation_id, sent_at);
-        CREATE INDEX messages_by_sender ON messages(sender_id);
         CREATE TABLE attachments(
             id INTEGER PRIMARY KEY,
             message_id INTEGER NOT NULL REFERENCES messages(id),

@@ -65,6 +65,9 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
         guard types.count == tokens.count else {
             throw TextError.invalid("\(source): \(types.count) token types for \(tokens.count) tokens")
         }
+        guard tokens.count < Int(Int32.max) else {
+            throw TextError.invalid("\(source): \(tokens.count) tokens is more than token ids can number (\(Int32.max))")
+        }
         self.vocabularySize = tokens.count
         self.tokens = tokens
         self.types = types
@@ -106,6 +109,9 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
         self.idOfByte = idOfByte
         self.specials = SpecialTokenMatcher(specialEntries)
 
+        guard merges.count < Int(UInt32.max) else {
+            throw TextError.invalid("\(source): \(merges.count) merges is more than ranks can number")
+        }
         var table = MergeTable(expectedCount: merges.count)
         var keyBytes: [UInt8] = []
         for (rank, merge) in merges.enumerated() {

@@ -315,3 +315,57 @@ final class MaskAndSplitTests: XCTestCase {
         XCTAssertEqual(try DatasetParameters.fromJSON(p.json()), p)
     }
 }
+
+final class AlignmentTests: XCTestCase {
+    /// Every line boundary merges differently joined, and decode drops leading spaces: the
+    /// mask must still give each token the flag of the line its first byte lies in.
+    func testMaskAlignmentSurvivesMergedBoundariesAndLossyDecode() throws {
+        let tokenizer = LeadingSpaceTokenizer()
+        var p = DatasetParameters()
+        p.minMessages = 1
+        p.testFraction = 0
+        p.maxTokens = 40
+        p.imitate = .me
+        let d = try DatasetBuilder.build(name: "a", conversations: [Fixtures.conversation(id: 5, them: "Eve", count: 150)],
+                                         parameters: p, tokenizer: tokenizer)
+        XCTAssertGreaterThan(d.report.slowAlignments, 0)
+        for chunk in d.chunks {
+            XCTAssertLessThanOrEqual(chunk.tokens.count, 40)
+            XCTAssertEqual(chunk.tokens, tokenizer.encode(chunk.text, parseSpecialTokens: false))
+            var owners: [Bool] = []
+            var headerLines = 3
+            for line in chunk.text.split(separator: "\n", omittingEmptySubsequences: false) {
+                owners.append(contentsOf: repeatElement(headerLines == 0 && line.hasPrefix("### Ed: "), count: line.utf8.count + 1))
+                if headerLines > 0 { headerLines -= 1 }
+            }
+            var offset = 0
+            for (token, counted) in zip(chunk.tokens, chunk.mask) {
+                XCTAssertEqual(counted, owners[offset], "chunk \(chunk.id) byte \(offset)")
+                offset += tokenizer.piece(token).utf8.count
+            }
+        }
+    }
+}
+
+final class ProgressTests: XCTestCase {
+    final class Recorder: ProgressReporter {
+        var total: Int?
+        var last = 0
+        var finished = false
+        func begin(_ label: String, total: Int?, unit: String) { self.total = total }
+        func advance(to done: Int, detail: String?) { XCTAssertGreaterThanOrEqual(done, last); last = done }
+        func finish() { finished = true }
+    }
+
+    func testProgressCountsEveryMessageOnce() throws {
+        let recorder = Recorder()
+        var p = DatasetParameters()
+        p.minMessages = 1
+        let conversations = (1...5).map { Fixtures.conversation(id: Int64($0), them: "P\($0)", count: 30 * $0) }
+        _ = try DatasetBuilder.build(name: "p", conversations: conversations, parameters: p, tokenizer: ByteTokenizer(),
+                                     threads: 2, progress: recorder)
+        XCTAssertEqual(recorder.total, 450)
+        XCTAssertEqual(recorder.last, 450)
+        XCTAssertTrue(recorder.finished)
+    }
+}

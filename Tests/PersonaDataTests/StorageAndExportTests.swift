@@ -31,6 +31,17 @@ final class StorageAndExportTests: XCTestCase {
         try store.save(rebuilt)
         XCTAssertEqual(try store.load("chats").chunks, loaded.chunks)
         XCTAssertEqual(try store.list().count, 1)
+        XCTAssertEqual(rebuilt.contentDigest, built.contentDigest)
+        XCTAssertEqual(try store.storedDigest(of: "chats"), built.contentDigest)
+        XCTAssertNotEqual(try dataset { $0.maxTokens = 300; $0.imitate = .them }.contentDigest, built.contentDigest)
+        XCTAssertNotEqual(try dataset { $0.maxTokens = 400; $0.imitate = .me }.contentDigest, built.contentDigest)
+        // A changed token is caught by the digest.
+        try store.database.run("UPDATE data_chunks SET tokens = x'00000000' || substr(tokens, 5) WHERE idx = 1")
+        XCTAssertThrowsError(try store.load("chats")) { error in
+            guard case DataError.corruptDataset(_, let reason)? = error as? DataError else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.hasPrefix("content digest"), reason)
+        }
+        try store.save(rebuilt)
         XCTAssertThrowsError(try store.load("nope")) { XCTAssertEqual($0 as? DataError, .noSuchDataset(name: "nope")) }
         // A damaged mask blob is reported, not trusted.
         try store.database.run("UPDATE data_chunks SET mask = x'01' WHERE idx = 3")

@@ -120,3 +120,52 @@ enum Fixtures {
         return TrainingConversation(conversationID: id, me: "Ed", them: them, themPersonID: id + 1000, messages: messages)
     }
 }
+
+/// SentencePiece-like: whitespace (newlines included) attaches to the word after it
+/// (`"\n###"`, `" hi"`), and decoding drops the leading space of the first token, as
+/// SentencePiece decoders do. Joined text tokenizes differently at every line boundary,
+/// and single-token decodes do not reproduce the text byte for byte.
+final class LeadingSpaceTokenizer: Tokenizer, @unchecked Sendable {
+    private var idsByPiece: [String: Int32] = [:]
+    private(set) var pieces: [String] = []
+    private let lock = NSLock()
+    var vocabularySize: Int { lock.lock(); defer { lock.unlock() }; return pieces.count }
+
+    private func id(_ piece: String) -> Int32 {
+        lock.lock(); defer { lock.unlock() }
+        if let id = idsByPiece[piece] { return id }
+        let id = Int32(pieces.count)
+        pieces.append(piece)
+        idsByPiece[piece] = id
+        return id
+    }
+
+    func piece(_ id: Int32) -> String {
+        lock.lock(); defer { lock.unlock() }
+        return pieces.indices.contains(Int(id)) ? pieces[Int(id)] : ""
+    }
+
+    func encode(_ text: String, parseSpecialTokens: Bool) -> [Int32] {
+        var out: [Int32] = []
+        var current = ""
+        var sawWord = false
+        for scalar in text.unicodeScalars {
+            let isSpace = scalar.properties.isWhitespace
+            if isSpace, sawWord {
+                out.append(id(current))
+                current = ""
+                sawWord = false
+            }
+            current.unicodeScalars.append(scalar)
+            if !isSpace { sawWord = true }
+        }
+        if !current.isEmpty { out.append(id(current)) }
+        return out
+    }
+
+    func decode(_ ids: [Int32]) -> String {
+        var text = ids.map(piece).joined()
+        if text.hasPrefix(" ") { text.removeFirst() }
+        return text
+    }
+}

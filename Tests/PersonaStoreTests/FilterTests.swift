@@ -55,6 +55,8 @@ final class FilterTests: StoreTestCase {
         let redacted = try store.trainingConversations(filter: MessageFilter(minMessages: 3, redact: true))
         XCTAssertEqual(redacted.first?.messages.prefix(2).map(\.text), ["call me on [phone] or [email]", "see [url] and card [card]"])
         XCTAssertEqual(try store.messages(filter: .everything).count, 13)
+        XCTAssertEqual(Redactor.redact("back on 2024-01-15 or 15.01.2024, call 020 7946 0958"), "back on 2024-01-15 or 15.01.2024, call [phone]")
+        XCTAssertEqual(Redactor.redact("see you at 11:30"), "see you at 11:30")
     }
 
     func testPeopleTableAndTexts() throws {

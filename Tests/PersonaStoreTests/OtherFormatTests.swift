@@ -180,6 +180,10 @@ final class GenericImportTests: StoreTestCase {
         XCTAssertEqual(j.format, .jsonl)
         XCTAssertEqual(j.newMessages, 2)
         XCTAssertEqual(try all().suffix(2).map(iso), ["2024-05-02T08:00:00Z", "2024-05-02T10:00:00Z"])
+        for hostile in ["nan", "1e300", "-1e300", "99999999999999999999", "2024-13-01T00:00:00Z"] {
+            let path = try write("{\"timestamp\": \"\(hostile)\", \"conversation\": \"c\", \"sender\": \"s\", \"text\": \"x\"}\n", to: "hostile.jsonl")
+            assertStoreError([path, "line 1", "timestamp '\(hostile)'"]) { _ = try store.importFile(path, options: options()) }
+        }
         let missing = try write("{\"timestamp\": 1, \"text\": \"x\"}\n", to: "missing.jsonl")
         assertStoreError([missing, "line 1", "missing key 'conversation'"]) { _ = try store.importFile(missing, options: options()) }
     }

@@ -15,6 +15,12 @@ class StoreTestCase: XCTestCase {
     }
 
     override func tearDownWithError() throws {
+        // Imports run with foreign keys off for speed: whatever a test stored must still hold
+        // together, and enforcement must be back on.
+        if let store {
+            XCTAssertEqual(try store.database.query("PRAGMA foreign_key_check") { "\($0.string(0)) row \($0.int64(1))" }, [])
+            XCTAssertEqual(try store.database.scalarInt("PRAGMA foreign_keys"), 1)
+        }
         store = nil
         try? FileManager.default.removeItem(atPath: directory)
     }

@@ -76,11 +76,14 @@ final class WhatsAppImportTests: StoreTestCase {
             01.01.24, 00:00 - Teo Lund: Prost
             01.01.24, 00:01 - Mo Berger: 🎉
             01.01.24, 00:02 - Mo Berger added Ana
+            01.01.24, 00:03 - Ana changed the subject to "Trip: Rome"
 
             """
         let s = try store.importFile(try write(text, to: "chat.txt"), options: options(me: "Teo Lund", zone: "Europe/Berlin"))
-        XCTAssertEqual(s.newMessages, 4)
+        XCTAssertEqual(s.newMessages, 5)
         XCTAssertEqual(try all().map(iso).first, "2023-12-31T22:59:00Z")
+        XCTAssertEqual(try all().map(\.kind).suffix(2), [.system, .system])
+        XCTAssertEqual(try all().last?.text, "Ana changed the subject to \"Trip: Rome\"")
         XCTAssertEqual(try store.database.query("SELECT is_group FROM conversations") { $0.int(0) }, [1])
     }
 

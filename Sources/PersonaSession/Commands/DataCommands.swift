@@ -86,7 +86,7 @@ enum DataCommandSupport {
             "messages: \(d.report.messagesUsed) used from \(d.report.conversations) conversations; \(d.report.messagesDropped) left out by kind; \(d.report.splitMessages) cut to fit",
             "split: \(p.split.rawValue), test_fraction=\(p.testFraction)\(p.split == .random ? ", seed=\(p.seed)" : ""); imitate=\(p.imitate.rawValue); overlap=\(p.overlap)",
             "sessions: gap=\(Int(p.sessionGapSeconds))s\(p.spanSessions ? " (chunks may span sessions)" : ""); merge=\(p.merge); reactions=\(p.reactions)",
-            "tokenizer: \(p.tokenizerSource)",
+            "tokenizer: \(p.tokenizerSource); digest \(d.contentDigest)",
         ]
         if p.conversationsSkippedNote(d.report) != nil { lines.append(p.conversationsSkippedNote(d.report) ?? "") }
         return lines
@@ -262,11 +262,18 @@ extension CommandTable {
                 throw DataError.noConversations(reason: "no one-to-one conversation with at least \(p.minMessages) messages passes the filters")
             }
             let dataset = try DatasetBuilder.build(name: name, conversations: conversations, parameters: p, tokenizer: model.tokenizer,
-                                                   threads: ctx.bench.settings.threads, cancellation: ctx.cancellation)
+                                                   threads: ctx.bench.settings.threads, cancellation: ctx.cancellation,
+                                                   progress: ctx.progress)
+            let previous = try ctx.datasetStore().storedDigest(of: name)
             try ctx.datasetStore().save(dataset)
             ctx.bench.register(DataCommandSupport.namedObject(dataset))
             ctx.print("\(name): " + DataCommandSupport.summary(dataset))
             for line in DataCommandSupport.details(dataset).prefix(2) { ctx.print("  " + line) }
+            switch previous {
+            case nil: ctx.print("  digest \(dataset.contentDigest)")
+            case dataset.contentDigest?: ctx.print("  digest \(dataset.contentDigest): the same chunks as the build it replaces")
+            case let old?: ctx.print("  digest \(dataset.contentDigest): replaces a different build (digest \(old))")
+            }
         },
         CommandSpec("dataset list", summary: "List the datasets stored in the workspace") { ctx in
             let stored = try ctx.datasetStore().list()

@@ -204,7 +204,9 @@ enum SamplingBenchmark {
         var rng = SeededGenerator(seed: 2024)
         let vocabulary = TokenByteTable(syntheticVocabulary(&rng))
         // Logits shaped like a model's: a broad Gaussian with a handful of strong candidates.
-        let logits: [Float] = (0..<vocabularySize).map { _ in Float(rng.nextGaussian() * 2.5) }
+        let flat: [Float] = (0..<vocabularySize).map { _ in Float(rng.nextGaussian() * 2.5) }
+        var logits = flat
+        for _ in 0..<20 { logits[Int(rng.next() % UInt64(vocabularySize))] += Float(8 + rng.nextDouble() * 6) }
         let prompt = (0..<400).map { _ in Int32(rng.next() % UInt64(vocabularySize)) }
         let generated = (0..<112).map { _ in Int32(rng.next() % 2000) }
         let history = TokenHistory(tokens: prompt + generated, promptCount: prompt.count)
@@ -221,6 +223,7 @@ enum SamplingBenchmark {
             ("greedy", ["mode": "greedy"]),
             ("full chain", full),
             ("full chain without top_k", noTopK),
+            ("full chain without top_k, flat logits (worst case)", noTopK),
         ]
         var results: [BenchResult] = []
         var notes: [String] = []
@@ -232,28 +235,27 @@ enum SamplingBenchmark {
             var draw = SeededGenerator(seed: 1)
             let samples = try measureSeconds(runs: runs, warmup: 3) {
                 try ctx.cancellation.check()
+                let source = label.hasSuffix("(worst case)") ? flat : logits
                 work.withUnsafeMutableBufferPointer { w in
-                    logits.withUnsafeBufferPointer { w.baseAddress!.update(from: $0.baseAddress!, count: vocabularySize) }
+                    source.withUnsafeBufferPointer { w.baseAddress!.update(from: $0.baseAddress!, count: vocabularySize) }
                     _ = chain.choose(w, history: history, rng: &draw)
                 }
             }
             results.append(BenchResult(name: label, unit: "µs/token", samples: samples.map { $0 * 1e6 }))
         }
-        // The model's log-probability of the chosen token (one more pass; n and generate use it).
+        // What generation adds per token: the model's log-probability of the chosen token.
         let logProbSamples = measureSeconds(runs: runs, warmup: 3) {
-            logits.withUnsafeBufferPointer { raw in
-                let top = raw.max() ?? 0
-                var total: Float = 0
-                for x in raw { total += Foundation.exp(x - top) }
-                _ = raw[3] - top - Foundation.log(total)
-            }
+            logits.withUnsafeBufferPointer { _ = Sampler.logProbability(of: 3, in: $0) }
         }
-        results.append(BenchResult(name: "model log-probability (scalar reference)", unit: "µs/token", samples: logProbSamples.map { $0 * 1e6 }))
-        if let fullChain = results.first(where: { $0.name == "full chain" }) {
+        results.append(BenchResult(name: "model log-probability of the token", unit: "µs/token", samples: logProbSamples.map { $0 * 1e6 }))
+        if let fullChain = results.first(where: { $0.name == "full chain" }),
+           let logProb = results.first(where: { $0.name == "model log-probability of the token" }) {
+            let perToken = fullChain.value + logProb.value
             for step in [2.0, 7.0] {
-                notes.append(String(format: "full chain = %.2f%% of a %.0f ms decode step", fullChain.value / (step * 1000) * 100, step))
+                notes.append(String(format: "full chain + log-probability = %.1f µs = %.2f%% of a %.0f ms decode step", perToken, perToken / (step * 1000) * 100, step))
             }
         }
+        notes.append("logits: Gaussian (σ 2.5) with 20 strong candidates (+8 to +14); flat: the Gaussian alone")
         notes.append("vocabulary \(vocabularySize), history \(prompt.count) prompt + \(generated.count) generated tokens, synthetic logits; decode step of the default model: measured by 'bench decode' once the model layer is merged")
         return BenchReport(bench: "generate", results: results, notes: notes)
     }

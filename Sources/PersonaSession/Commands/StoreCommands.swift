@@ -60,7 +60,7 @@ extension CommandTable {
                     examples: ["import chats/*.csv me=\"Sam Rivera\" timezone=Europe/London",
                                "import \"WhatsApp Chat with Alex.zip\" country=GB", "import contacts.vcf"],
                     arguments: [
-                        .variadic("file", .path, "export files"),
+                        .variadic("file", .path, "export files, folders of them, or patterns (exports/*.csv)"),
                         .keyed("format", .choice(ImportFormat.allCases.map(\.rawValue)), "force a format instead of detecting it"),
                         .keyed("me", .string, "your name as exports show it (WhatsApp text names every sender)"),
                         .keyed("timezone", .string, "zone of times without one (default: the system's)"),
@@ -80,11 +80,12 @@ extension CommandTable {
             }
             let options = ImportOptions(format: a.string("format").flatMap(ImportFormat.init(rawValue:)), me: a.string("me"),
                                         timeZone: zone, defaultCountry: country)
+            let files = try a.variadic.flatMap { try expandImportPath($0) }
             let store = try ctx.messageStore()
             if let me = options.me { try store.setMe(name: me) }
-            ctx.progress.begin("import", total: a.variadic.count, unit: "files")
+            ctx.progress.begin("import", total: files.count, unit: "files")
             defer { ctx.progress.finish() }
-            for (i, file) in a.variadic.enumerated() {
+            for (i, file) in files.enumerated() {
                 try ctx.cancellation.check()
                 let s = try store.importFile(file, options: options, cancellation: ctx.cancellation)
                 ctx.progress.advance(to: i + 1)
@@ -182,7 +183,7 @@ extension CommandTable {
         },
         CommandSpec("demo-data", summary: "Write an invented message history in real export formats",
                     details: "Sam Rivera and five contacts of clearly different styles (1,000+ messages each), a group chat, a stranger and a rare contact, as iMazing CSV files and a WhatsApp export. Deterministic for a seed.",
-                    examples: ["demo-data demo-exports", "import demo-exports/* me=\"Sam Rivera\" timezone=UTC"],
+                    examples: ["demo-data demo-exports", "import demo-exports me=\"Sam Rivera\" timezone=UTC"],
                     arguments: [.positional("dir", .path, "folder to write (created 0700)"),
                                 .keyed("seed", .int, default: "7", "seed of the generator")]) { ctx in
             let dir = try ctx.arguments.required("dir")
@@ -190,7 +191,7 @@ extension CommandTable {
             guard seed >= 0 else { throw CommandError.badValue(command: "demo-data", argument: "seed", value: String(seed), expected: "0 or more") }
             let files = try DemoDataGenerator(seed: UInt64(seed)).write(to: dir)
             for f in files { ctx.print("\(f.path): \(f.format.rawValue), \(f.messages) messages") }
-            ctx.print("import with: import \(dir)/* me=\"\(DemoDataGenerator.ownerName)\" timezone=UTC")
+            ctx.print("import with: import \(dir) me=\"\(DemoDataGenerator.ownerName)\" timezone=UTC")
         },
     ]
 }
@@ -239,4 +240,33 @@ private func processCPUSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+}
+
+/// The files an `import` argument names: itself, the visible files of a folder (sorted), or
+/// the matches of a pattern (sorted), since the REPL has no shell to expand `*`.
+private func expandImportPath(_ argument: String) throws -> [String] {
+    if argument.contains("*") || argument.contains("?") || argument.contains("[") {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard glob(argument, 0, nil, &result) == 0 else {
+            throw CommandError.failed(command: "import", reason: "no file matches '\(argument)'")
+        }
+        var matches: [String] = []
+        for i in 0..<Int(result.gl_pathc) {
+            if let p = result.gl_pathv[i] { matches.append(String(cString: p)) }
+        }
+        return matches.sorted()
+    }
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue {
+        let names = try FileManager.default.contentsOfDirectory(atPath: argument).filter { !$0.hasPrefix(".") }.sorted()
+        let folder = argument.hasSuffix("/") ? String(argument.dropLast()) : argument
+        let files = names.map { folder + "/" + $0 }.filter {
+            var sub: ObjCBool = false
+            return FileManager.default.fileExists(atPath: $0, isDirectory: &sub) && !sub.boolValue
+        }
+        guard !files.isEmpty else { throw CommandError.failed(command: "import", reason: "the folder '\(argument)' holds no files") }
+        return files
+    }
+    return [argument]
 }

@@ -96,7 +96,7 @@ enum ChatDBImporter {
             guard let conversation = conversationOfChat[sqlite3_column_int64(s, 14)] else { batch.skipped += 1; return }
             let raw = sqlite3_column_int64(s, 4)
             // Nanoseconds since macOS 10.13; seconds before.
-            let seconds = abs(raw) > 10_000_000_000 ? Double(raw) / 1e9 : Double(raw)
+            let seconds = raw.magnitude > 10_000_000_000 ? Double(raw) / 1e9 : Double(raw)
             let sentAt = Int64(((seconds + Double(appleEpoch)) * 1000).rounded())
             let guid = text(s, 1)
             var body = text(s, 2)

@@ -86,7 +86,11 @@ enum GenericImporter {
     /// ISO 8601 with or without a zone (`Z`, `+02:00`), or Unix seconds / milliseconds.
     static func timestamp(_ raw: String, clock: inout LocalTimeConverter) -> Int64? {
         let s = raw.trimmingCharacters(in: .whitespaces)
-        if let n = Double(s), !s.contains("-") { return Int64((n > 1e11 ? n : n * 1000).rounded()) }
+        if let n = Double(s), !s.contains("-") {
+            // Seconds or milliseconds since 1970, within ±3,000 years (Int64 conversion traps beyond).
+            guard n.isFinite, abs(n) < 1e14 else { return nil }
+            return Int64((abs(n) > 1e11 ? n : n * 1000).rounded())
+        }
         var body = Substring(s)
         var offsetSeconds: Int64?
         if body.hasSuffix("Z") { offsetSeconds = 0; body = body.dropLast() }

@@ -14,7 +14,7 @@ enum SMSBackupImporter {
             return n
         }
         func millis(_ attributes: [String: String], offset: Int) throws -> Int64 {
-            guard let raw = attributes["date"], let value = Int64(raw), value > 0 else {
+            guard let raw = attributes["date"], let value = Int64(raw), value > 0, value < 100_000_000_000_000 else {
                 throw context.fail("line \(scanner.line(at: offset))", "missing or invalid date=\"\(attributes["date"] ?? "")\"; expected milliseconds since 1970")
             }
             // Some tools write seconds; real message dates in ms are past 1e11 (1973).

@@ -32,7 +32,8 @@ enum TelegramImporter {
                 let id = m["id"].map { String(describing: $0) } ?? "?"
                 let where_ = "message id \(id)"
                 let sentAt: Int64
-                if let unix = m["date_unixtime"] as? String, let seconds = Int64(unix) { sentAt = seconds * 1000 }
+                let unix = (m["date_unixtime"] as? String).flatMap { Int64($0) } ?? (m["date_unixtime"] as? NSNumber)?.int64Value
+                if let seconds = unix, seconds.magnitude < 100_000_000_000 { sentAt = seconds * 1000 }
                 else if let date = m["date"] as? String, let t = isoLocal(date, clock: &clock) { sentAt = t }
                 else { throw context.fail(where_, "no valid date or date_unixtime") }
                 let text = flatten(m["text"])

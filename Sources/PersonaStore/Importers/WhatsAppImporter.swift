@@ -188,7 +188,11 @@ enum WhatsAppImporter {
                 while i + 1 < nameLimit {
                     if b[i] == 0x3A, b[i + 1] == 0x20 {
                         let (nameStart, nameEnd) = trimmedRange(b, bodyStart, i)
-                        sender = Bytes.string(b, nameStart, nameEnd)
+                        let name = Bytes.string(b, nameStart, nameEnd)
+                        // A quote before the colon means a notice that quotes something
+                        // (`Ana changed the subject to "Trip: Rome"`), not a sender.
+                        if name.contains("\"") || name.contains("“") { break }
+                        sender = name
                         textStart = i + 2
                         break
                     }

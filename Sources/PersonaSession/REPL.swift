@@ -1,0 +1,88 @@
+import Foundation
+import PersonaCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The interactive prompt and its non-interactive twin (commands piped into persona).
+public enum REPL {
+    public static let prompt = "persona> "
+    public static let continuationPrompt = "     ...> "
+
+    /// The prompt on a terminal: line editing, history, completion; errors are shown and
+    /// the session goes on. Returns the exit status.
+    public static func runInteractive(bench: Workbench) -> Int32 {
+        var historyPath: String?
+        do { historyPath = try bench.workspace().historyPath }
+        catch { bench.diagnostics.write("warning: \(describeError(error)); history will not be kept\n") }
+        guard let editor = LineEditor(bench: bench, historyPath: historyPath) else {
+            bench.diagnostics.write("error: the terminal could not be set up for line editing; reading plain lines\n")
+            return runScript(bench: bench, source: "<stdin>", readLine: { Swift.readLine(strippingNewline: true) })
+        }
+        bench.output.write("persona workbench: 'help' lists the commands, Tab completes, Ctrl-D or 'quit' leaves.\n")
+        editor.follow(bench.settings)
+        while !bench.wantsToQuit {
+            var pieces: [String] = []
+            var interrupted = false
+            var ended = false
+            while true {
+                switch editor.read(prompt: pieces.isEmpty ? prompt : continuationPrompt) {
+                case .line(let text):
+                    pieces.append(text)
+                    if SessionFile.endsWithContinuation(text) { continue }
+                case .interrupted:
+                    interrupted = true
+                case .end:
+                    ended = true
+                }
+                break
+            }
+            CancellationToken.interrupt.reset()
+            if interrupted {
+                bench.output.write("\n")
+                continue
+            }
+            if ended && pieces.isEmpty {
+                bench.output.write("\n")
+                break
+            }
+            let line = SessionFile.joinContinuations(pieces)
+            editor.remember(line)
+            do {
+                try bench.execute(line: line)
+            } catch {
+                bench.diagnostics.write("error: " + describeError(error) + "\n")
+            }
+            // A Ctrl-C that stopped the command must not count towards ending the process.
+            CancellationToken.interrupt.reset()
+            editor.follow(bench.settings)
+            if ended { break }
+        }
+        return 0
+    }
+
+    /// Commands read line by line from `readLine` (piped input, no prompt, no colour), run
+    /// like a script: the first error stops it, naming `source:LINE`, and the exit status is
+    /// 1 (130 when cancelled with Ctrl-C).
+    public static func runScript(bench: Workbench, source: String, readLine: () -> String?) -> Int32 {
+        var lineNumber = 0
+        while !bench.wantsToQuit {
+            guard let first = readLine() else { break }
+            lineNumber += 1
+            let startLine = lineNumber
+            var pieces = [first]
+            while SessionFile.endsWithContinuation(pieces[pieces.count - 1]), let next = readLine() {
+                lineNumber += 1
+                pieces.append(next)
+            }
+            do {
+                try bench.execute(line: SessionFile.joinContinuations(pieces))
+            } catch {
+                let failure = CommandError.scriptFailed(source: source, line: startLine, message: describeError(error))
+                bench.diagnostics.write("persona: " + failure.message + "\n")
+                return error is Cancelled ? 130 : 1
+            }
+        }
+        return 0
+    }
+}

@@ -1,0 +1,106 @@
+import COpenBLAS
+import Foundation
+
+/// Backward of causal scaled-dot-product attention with grouped-query heads, for one sequence.
+/// Forward: S = scale · Q_h K_gᵀ (g = h / (heads / kvHeads)), masked where key j > query i or
+/// key j is padding, P = softmax(S) per row, O_h = P V_g. The probabilities are recomputed
+/// here from Q and K (cheap next to the projections) so the forward keeps no [T, T] tensors.
+///   dV_g += Pᵀ dO_h        dP = dO_h V_gᵀ        dS = P ⊙ (dP − rowsum(P ⊙ dP))
+///   dQ_h += scale · dS K_g  dK_g += scale · dSᵀ Q_h
+/// The heads of one group add into the same dK_g and dV_g. Gradients accumulate.
+public func attentionBackward(q: UnsafePointer<Float>,            // [T, heads, headDim] after RoPE
+                              k: UnsafePointer<Float>,            // [T, kvHeads, headDim] after RoPE
+                              v: UnsafePointer<Float>,            // [T, kvHeads, headDim]
+                              dOut: UnsafePointer<Float>,         // [T, heads, headDim]
+                              dQ: UnsafeMutablePointer<Float>,    // [T, heads, headDim] accumulated
+                              dK: UnsafeMutablePointer<Float>,    // [T, kvHeads, headDim] accumulated
+                              dV: UnsafeMutablePointer<Float>,    // [T, kvHeads, headDim] accumulated
+                              keyMask: UnsafePointer<UInt8>?,     // [T] 1 = a real token, nil = all real
+                              scratch: UnsafeMutablePointer<Float>, // [2, T, T]
+                              length T: Int, heads: Int, kvHeads: Int, headDim: Int) {
+    attentionBackward(q: q, k: k, v: v, dOut: dOut, dQ: dQ, dK: dK, dV: dV, keyMask: keyMask, scratch: scratch,
+                      length: T, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                      qRowStride: heads * headDim, kvRowStride: kvHeads * headDim)
+}
+
+/// The same over a slice of heads: `q`/`dOut`/`dQ` point at the first of `heads` query heads
+/// and `k`/`v`/`dK`/`dV` at the first of their `kvHeads` key/value heads, with rows
+/// `qRowStride` and `kvRowStride` floats apart. One query-head group per call lets callers
+/// run groups on separate threads (each group owns its dK, dV).
+public func attentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                              dOut: UnsafePointer<Float>, dQ: UnsafeMutablePointer<Float>,
+                              dK: UnsafeMutablePointer<Float>, dV: UnsafeMutablePointer<Float>,
+                              keyMask: UnsafePointer<UInt8>?, scratch: UnsafeMutablePointer<Float>,
+                              length T: Int, heads: Int, kvHeads: Int, headDim: Int,
+                              qRowStride: Int, kvRowStride: Int) {
+    let groupSize = heads / kvHeads
+    let scale = 1 / Float(headDim).squareRoot()
+    let qStride = Int32(qRowStride), kvStride = Int32(kvRowStride)
+    let probabilities = scratch          // [T, T]
+    let dScores = scratch + T * T        // [T, T]
+    let n = Int32(T), hd = Int32(headDim)
+    for h in 0..<heads {
+        let g = h / groupSize
+        let qh = q + h * headDim, kg = k + g * headDim, vg = v + g * headDim
+        let dOh = dOut + h * headDim
+        // S = scale · Q_h K_gᵀ
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, scale, qh, qStride, kg, kvStride, 0, probabilities, n)
+        attentionSoftmaxRows(probabilities, keyMask: keyMask, length: T)
+        // dV_g += Pᵀ dO_h
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, 1, probabilities, n, dOh, qStride, 1, dV + g * headDim, kvStride)
+        // dP = dO_h V_gᵀ
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, 1, dOh, qStride, vg, kvStride, 0, dScores, n)
+        for i in 0..<T {
+            let p = probabilities + i * T, d = dScores + i * T
+            var rowDot: Float = 0
+            for j in 0...i { rowDot += p[j] * d[j] }
+            for j in 0...i { d[j] = p[j] * (d[j] - rowDot) }
+            for j in (i + 1)..<max(T, i + 1) { d[j] = 0 }
+        }
+        // dQ_h += scale · dS K_g ; dK_g += scale · dSᵀ Q_h
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, scale, dScores, n, kg, kvStride, 1, dQ + h * headDim, qStride)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, scale, dScores, n, qh, qStride, 1, dK + g * headDim, kvStride)
+    }
+}
+
+/// Causal, padding-masked softmax in place over the rows of scores [T, T]; entries above the
+/// diagonal and at padded keys become 0. A row with no visible key (a padded query with every
+/// earlier key padded) becomes all zeros rather than NaN.
+public func attentionSoftmaxRows(_ scores: UnsafeMutablePointer<Float>, keyMask: UnsafePointer<UInt8>?, length T: Int) {
+    for i in 0..<T {
+        let row = scores + i * T
+        var maximum = -Float.infinity
+        for j in 0...i where keyMask?[j] ?? 1 != 0 { maximum = max(maximum, row[j]) }
+        if maximum == -.infinity {
+            for j in 0..<T { row[j] = 0 }
+            continue
+        }
+        // exp over the visible prefix 0...i on sixteen lanes, then padded keys zeroed.
+        let visible = i + 1
+        if let keyMask {
+            for k in 0..<visible where keyMask[k] == 0 { row[k] = -.infinity }
+        }
+        let shift = SIMD16<Float>(repeating: maximum)
+        var sums = SIMD16<Float>(repeating: 0)
+        var j = 0
+        while j + 16 <= visible {
+            let raw = UnsafeMutableRawPointer(row + j)
+            let e = vectorExp(raw.loadUnaligned(as: SIMD16<Float>.self) - shift)
+            raw.storeBytes(of: e, as: SIMD16<Float>.self)
+            sums += e
+            j += 16
+        }
+        var sum = sums.sum()
+        while j < visible {
+            let e = expf(row[j] - maximum)
+            row[j] = e; sum += e
+            j += 1
+        }
+        if let keyMask {
+            for k in 0..<visible where keyMask[k] == 0 { sum -= row[k]; row[k] = 0 }
+        }
+        let inverse = 1 / sum
+        for k in 0..<visible { row[k] *= inverse }
+        for k in visible..<max(T, visible) { row[k] = 0 }
+    }
+}

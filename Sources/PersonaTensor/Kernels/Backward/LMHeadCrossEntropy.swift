@@ -1,0 +1,179 @@
+import COpenBLAS
+import Dispatch
+import Foundation
+
+/// The output head and cross-entropy fused and chunked over the vocabulary, forward and
+/// backward, without ever holding the [T, V] logits (at 800 tokens × 49,152 that would be
+/// 157 MB, and the head is ~45 GFLOP each way: the largest kernel of a training step).
+///
+/// For each chunk of vocabulary rows E_c ([C, d], dequantized into one tile):
+///   logits_c = H E_cᵀ                                  (sgemm)
+///   running max m and Σ exp(l − m) per row, rescaled when m grows (online softmax)
+/// and, when gradients are wanted, the softmax-weighted sum of embedding rows in the same pass,
+/// the way flash attention accumulates its output:
+///   acc ← acc · e^(m_old − m_new) + exp(logits_c − m_new) E_c  (sgemm)
+/// so that at the end Σ_v p_v E_v = acc / Σ and
+///   dH_t += w_t · (acc_t / Σ_t − E[target_t]).
+/// That is the minimum work: one product for the logits and one for dH per chunk.
+public final class LMHeadCrossEntropy {
+    public let vocab: Int
+    public let dim: Int
+    public let maxRows: Int
+    public let chunkRows: Int
+
+    private let tile: UnsafeMutablePointer<Float>        // [C, d]
+    private let logits: UnsafeMutablePointer<Float>      // [maxRows, C]
+    private let accumulated: UnsafeMutablePointer<Float> // [maxRows, d]
+    private let rowMax: UnsafeMutablePointer<Float>      // [maxRows]
+    private let rowSum: UnsafeMutablePointer<Float>      // [maxRows]
+    private let targetLogit: UnsafeMutablePointer<Float> // [maxRows]
+
+    public init(vocab: Int, dim: Int, maxRows: Int, chunkRows: Int = 1024) {
+        self.vocab = vocab; self.dim = dim; self.maxRows = max(1, maxRows)
+        self.chunkRows = max(16, min(chunkRows, vocab))
+        tile = .allocate(capacity: self.chunkRows * dim)
+        logits = .allocate(capacity: self.maxRows * self.chunkRows)
+        accumulated = .allocate(capacity: self.maxRows * dim)
+        rowMax = .allocate(capacity: self.maxRows)
+        rowSum = .allocate(capacity: self.maxRows)
+        targetLogit = .allocate(capacity: self.maxRows)
+    }
+
+    deinit {
+        tile.deallocate(); logits.deallocate(); accumulated.deallocate()
+        rowMax.deallocate(); rowSum.deallocate(); targetLogit.deallocate()
+    }
+
+    /// Negative log-likelihood of each row's target (0 for rows with a negative target).
+    public func forward(hidden: UnsafePointer<Float>,   // [T, d] after the final norm
+                        embedding: some FrozenMatrix,   // [V, d] (tied output head)
+                        targets: UnsafePointer<Int32>,  // [T], < 0 = not counted
+                        nll: UnsafeMutablePointer<Float>, // [T]
+                        rows T: Int, threads: Int = 1) {
+        run(hidden: hidden, embedding: embedding, targets: targets, weights: nil, dHidden: nil, nll: nll, rows: T, threads: threads)
+    }
+
+    /// Per-row NLL into `nll`, and dHidden += w_t · ∂nll_t/∂H_t. Returns Σ w_t · nll_t.
+    @discardableResult
+    public func forwardBackward(hidden: UnsafePointer<Float>,        // [T, d]
+                                embedding: some FrozenMatrix,        // [V, d]
+                                targets: UnsafePointer<Int32>,       // [T]
+                                weights: UnsafePointer<Float>,       // [T]
+                                dHidden: UnsafeMutablePointer<Float>, // [T, d] accumulated
+                                nll: UnsafeMutablePointer<Float>,    // [T]
+                                rows T: Int, threads: Int = 1) -> Double {
+        run(hidden: hidden, embedding: embedding, targets: targets, weights: weights, dHidden: dHidden, nll: nll, rows: T, threads: threads)
+        var total = 0.0
+        for t in 0..<T where targets[t] >= 0 { total += Double(weights[t]) * Double(nll[t]) }
+        return total
+    }
+
+    private func run(hidden: UnsafePointer<Float>, embedding: some FrozenMatrix, targets: UnsafePointer<Int32>,
+                     weights: UnsafePointer<Float>?, dHidden: UnsafeMutablePointer<Float>?,
+                     nll: UnsafeMutablePointer<Float>, rows totalRows: Int, threads: Int) {
+        // Process at most maxRows rows at a time.
+        var first = 0
+        while first < totalRows {
+            let count = min(maxRows, totalRows - first)
+            runBlock(hidden: hidden + first * dim, embedding: embedding, targets: targets + first,
+                     weights: weights.map { $0 + first }, dHidden: dHidden.map { $0 + first * dim },
+                     nll: nll + first, rows: count, threads: threads)
+            first += count
+        }
+    }
+
+    private func runBlock(hidden: UnsafePointer<Float>, embedding: some FrozenMatrix, targets: UnsafePointer<Int32>,
+                          weights: UnsafePointer<Float>?, dHidden: UnsafeMutablePointer<Float>?,
+                          nll: UnsafeMutablePointer<Float>, rows T: Int, threads: Int) {
+        let d = dim, wantsGradient = dHidden != nil
+        for t in 0..<T { rowMax[t] = -.infinity; rowSum[t] = 0; targetLogit[t] = 0 }
+        if wantsGradient { accumulated.initialize(repeating: 0, count: T * d) }
+        var start = 0
+        while start < vocab {
+            let c = min(chunkRows, vocab - start)
+            embedding.dequantizeRows(start..<(start + c), into: tile)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(c), Int32(d),
+                        1, hidden, Int32(d), tile, Int32(d), 0, logits, Int32(c))
+            let chunkStart = start
+            nonisolated(unsafe) let logits = self.logits, rowMax = self.rowMax, rowSum = self.rowSum
+            nonisolated(unsafe) let targetLogit = self.targetLogit, accumulated = self.accumulated, tile = self.tile
+            nonisolated(unsafe) let dHidden = dHidden
+            let parts = T >= 64 ? max(1, threads) : 1
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let lo = T * part / parts, hi = T * (part + 1) / parts
+                for t in lo..<hi {
+                    let row = logits + t * c
+                    let target = Int(targets[t])
+                    let chunkMax = rowMaximum(row, count: c)
+                    let oldMax = rowMax[t]
+                    let newMax = max(oldMax, chunkMax)
+                    let rescale = oldMax == -.infinity ? 0 : expf(oldMax - newMax)
+                    if target >= chunkStart && target < chunkStart + c {
+                        targetLogit[t] = row[target - chunkStart]
+                        if let dHidden, let weights, target >= 0 {
+                            let w = weights[t], e = tile + (target - chunkStart) * d, g = dHidden + t * d
+                            for i in 0..<d { g[i] -= w * e[i] }
+                        }
+                    }
+                    let chunkSum = exponentiateInPlace(row, count: c, shift: newMax)
+                    rowSum[t] = rowSum[t] * rescale + chunkSum
+                    rowMax[t] = newMax
+                    if wantsGradient && rescale != 1 {
+                        let a = accumulated + t * d
+                        for i in 0..<d { a[i] *= rescale }
+                    }
+                }
+            }
+            if wantsGradient {
+                // acc += exp(logits − m) E_c
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(d), Int32(c),
+                            1, logits, Int32(c), tile, Int32(d), 1, accumulated, Int32(d))
+            }
+            start += c
+        }
+        for t in 0..<T {
+            guard targets[t] >= 0 && Int(targets[t]) < vocab else { nll[t] = 0; continue }
+            nll[t] = rowMax[t] + logf(rowSum[t]) - targetLogit[t]
+            if let dHidden, let weights {
+                let factor = weights[t] / rowSum[t]
+                let a = accumulated + t * d, g = dHidden + t * d
+                for i in 0..<d { g[i] += factor * a[i] }
+            }
+        }
+    }
+}
+
+@inline(__always)
+private func rowMaximum(_ row: UnsafePointer<Float>, count: Int) -> Float {
+    var best = SIMD16<Float>(repeating: -.infinity)
+    var j = 0
+    while j + 16 <= count {
+        best = pointwiseMax(best, UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self))
+        j += 16
+    }
+    var result = best.max()
+    while j < count { result = max(result, row[j]); j += 1 }
+    return result
+}
+
+/// row[j] ← exp(row[j] − shift); returns the sum.
+@inline(__always)
+private func exponentiateInPlace(_ row: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
+    var sum = SIMD16<Float>(repeating: 0)
+    let s = SIMD16<Float>(repeating: shift)
+    var j = 0
+    while j + 16 <= count {
+        let raw = UnsafeMutableRawPointer(row + j)
+        let e = vectorExp(raw.loadUnaligned(as: SIMD16<Float>.self) - s)
+        raw.storeBytes(of: e, as: SIMD16<Float>.self)
+        sum += e
+        j += 16
+    }
+    var result = sum.sum()
+    while j < count {
+        let e = vectorExpScalar(row[j] - shift)
+        row[j] = e; result += e
+        j += 1
+    }
+    return result
+}

@@ -1,0 +1,207 @@
+import Foundation
+import PersonaCore
+
+/// What one optimizer step did.
+public struct StepMetrics: Sendable, Equatable {
+    /// 1-based.
+    public var step: Int
+    /// Mean cross-entropy over the counted tokens of the step's batches.
+    public var loss: Double
+    public var learningRate: Double
+    /// Global gradient norm before clipping.
+    public var gradientNorm: Double
+    /// Real (unpadded) tokens through the model, and those the loss counted.
+    public var tokens: Int
+    public var countedTokens: Int
+    public var seconds: Double
+    public var evalLoss: Double?
+    public var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }
+}
+
+/// Trains one adapter on a frozen base: seeded data order over epochs, micro-batches with
+/// gradient accumulation, clipping, AdamW with a schedule, evaluation on held-out examples.
+/// One call of `step()` is one optimizer update, so a caller can stop between any two steps
+/// and continue later (in memory, or from a checkpoint).
+public final class Trainer {
+    public let model: FrozenLlama
+    public let adapter: LoRAAdapter
+    public let optimizer: AdamW
+    public let settings: TrainSettings
+    public let trainExamples: [TrainingExample]
+    public let testExamples: [TrainingExample]
+    public private(set) var completedSteps = 0
+    /// Data order: epoch and the next index into that epoch's permutation.
+    public private(set) var epoch = 0
+    public private(set) var position = 0
+    public private(set) var history: [StepMetrics] = []
+    private var order: [Int] = []
+    private let graph: TrainingGraph
+    private let sequenceLength: Int
+
+    public init(model: FrozenLlama, adapter: LoRAAdapter, train: [TrainingExample], test: [TrainingExample],
+                settings: TrainSettings) throws {
+        try settings.validate()
+        let usable = train.filter { $0.tokens.count >= 2 && $0.countedTokens > 0 }
+        guard !usable.isEmpty else { throw TrainError.noData("no training example has a token the loss counts") }
+        guard adapter.shape == model.shape else {
+            throw TrainError.invalid("adapter '\(adapter.name)' was made for a model of another shape than \(model.source)")
+        }
+        self.model = model; self.adapter = adapter; self.settings = settings
+        self.trainExamples = usable
+        self.testExamples = test.filter { $0.tokens.count >= 2 && $0.countedTokens > 0 }
+        optimizer = AdamW(count: adapter.parameterCount, settings: AdamW.Settings(
+            beta1: Float(settings.beta1), beta2: Float(settings.beta2), epsilon: Float(settings.epsilon),
+            weightDecay: Float(settings.weightDecay)))
+        let longest = (usable + testExamples).map(\.tokens.count).max() ?? 2
+        sequenceLength = min(settings.maxLength, longest)
+        graph = TrainingGraph(model: model, maxSequences: settings.batchSize, maxLength: sequenceLength,
+                              rank: adapter.config.rank, recompute: settings.recompute, threads: settings.threads)
+        order = Trainer.permutation(count: usable.count, seed: settings.seed, epoch: 0)
+    }
+
+    public var isFinished: Bool { completedSteps >= settings.steps }
+
+    /// A Fisher–Yates permutation from the run's seed and the epoch (written out rather than
+    /// `shuffled(using:)` so that the order never changes with the standard library).
+    static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+        var rng = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        var p = Array(0..<count)
+        if count > 1 {
+            for i in stride(from: count - 1, to: 0, by: -1) {
+                let j = Int(rng.next() % UInt64(i + 1))
+                p.swapAt(i, j)
+            }
+        }
+        return p
+    }
+
+    private func nextExamples(_ n: Int) -> [TrainingExample] {
+        var out: [TrainingExample] = []
+        while out.count < n {
+            if position >= order.count {
+                epoch += 1; position = 0
+                order = Trainer.permutation(count: trainExamples.count, seed: settings.seed, epoch: epoch)
+            }
+            out.append(trainExamples[order[position]])
+            position += 1
+        }
+        return out
+    }
+
+    private func batch(_ examples: [TrainingExample]) throws -> TrainingBatch {
+        try TrainingBatch(sequences: examples.map(\.tokens), counted: examples.map(\.counted), maxLength: sequenceLength)
+    }
+
+    /// One optimizer step over `accumulation` micro-batches of `batchSize` examples.
+    @discardableResult
+    public func step() throws -> StepMetrics {
+        let start = monotonicSeconds()
+        let batches = try (0..<settings.accumulation).map { _ in try batch(nextExamples(settings.batchSize)) }
+        let counted = batches.reduce(0) { $0 + $1.countedTokens }
+        // Every counted token of the step weighs the same: the loss is the mean over all of them.
+        let weight = 1 / Float(max(1, counted))
+        adapter.zeroGradients()
+        var loss = 0.0
+        for (i, b) in batches.enumerated() {
+            graph.dropoutSeed = settings.seed ^ (UInt64(completedSteps) &* 1_000_003 &+ UInt64(i) &+ 1)
+            loss += try graph.lossAndGradients(batch: b, adapter: adapter, tokenWeight: weight).loss
+        }
+        let norm = clipGradientNorm(adapter.gradients, count: adapter.parameterCount, maxNorm: settings.clip)
+        let lr = settings.scheduleForRun.rate(at: completedSteps)
+        optimizer.update(parameters: adapter.parameters, gradients: adapter.gradients, lr: Float(lr))
+        completedSteps += 1
+        var metrics = StepMetrics(step: completedSteps, loss: loss, learningRate: lr, gradientNorm: norm,
+                                  tokens: batches.reduce(0) { $0 + $1.realTokens }, countedTokens: counted,
+                                  seconds: monotonicSeconds() - start, evalLoss: nil)
+        if settings.evalEvery > 0, completedSteps % settings.evalEvery == 0 || completedSteps == settings.steps, !testExamples.isEmpty {
+            metrics.evalLoss = try evaluate()
+        }
+        history.append(metrics)
+        return metrics
+    }
+
+    /// Mean cross-entropy over the counted tokens of `examples` (default: the test split).
+    public func evaluate(_ examples: [TrainingExample]? = nil, useAdapter: Bool = true) throws -> Double {
+        let list = examples ?? testExamples
+        guard !list.isEmpty else { throw TrainError.noData("no held-out examples to evaluate on") }
+        var total = 0.0, count = 0
+        var i = 0
+        while i < list.count {
+            let group = Array(list[i..<min(list.count, i + settings.batchSize)])
+            let b = try batch(group)
+            let nll = try graph.tokenLosses(batch: b, adapter: useAdapter ? adapter : nil)
+            for (row, target) in b.targets.enumerated() where target >= 0 { total += Double(nll[row]); count += 1 }
+            i += settings.batchSize
+        }
+        return total / Double(max(1, count))
+    }
+
+    // MARK: Checkpoints
+
+    /// Writes adapter (PEFT files), optimizer moments and the data position into a new folder
+    /// `checkpoint-NNNNNN` under `directory`, built beside it and renamed into place, then
+    /// points `directory/latest` at it: a kill at any moment leaves the previous checkpoint whole.
+    @discardableResult
+    public func saveCheckpoint(in directory: String) throws -> String {
+        try PrivateFiles.makeDirectory(directory)
+        let name = String(format: "checkpoint-%06d", completedSteps)
+        let final = directory + "/" + name
+        let staging = directory + "/.\(name).partial-\(getpid())"
+        try? FileManager.default.removeItem(atPath: staging)
+        try PrivateFiles.makeDirectory(staging)
+        try AdapterFiles.save(adapter, to: staging)
+        let moments = SafetensorsCodec.encode([
+            (name: "exp_avg", shape: [optimizer.count], values: UnsafeBufferPointer(optimizer.firstMoment)),
+            (name: "exp_avg_sq", shape: [optimizer.count], values: UnsafeBufferPointer(optimizer.secondMoment)),
+        ], metadata: ["row_order": "gguf"])
+        try PrivateFiles.writeAtomically(moments, to: staging + "/optimizer.safetensors")
+        let state = """
+        {"completed_steps": \(completedSteps), "adam_step": \(optimizer.step), "epoch": \(epoch), "position": \(position), \
+        "seed": \(settings.seed), "steps": \(settings.steps), "lr": \(settings.learningRate), "batch": \(settings.batchSize), \
+        "accum": \(settings.accumulation), "schedule": "\(settings.schedule.rawValue)", "warmup": \(settings.effectiveWarmup), \
+        "clip": \(settings.clip), "eval_every": \(settings.evalEvery), "weight_decay": \(settings.weightDecay), \
+        "max_length": \(settings.maxLength), "recompute": \(settings.recompute)}
+
+        """
+        try PrivateFiles.writeAtomically(state, to: staging + "/trainer_state.json")
+        if FileManager.default.fileExists(atPath: final) { try FileManager.default.removeItem(atPath: final) }
+        guard rename(staging, final) == 0 else {
+            throw TrainError.badFile(path: final, reason: "cannot move the checkpoint into place: \(String(cString: strerror(errno)))")
+        }
+        try PrivateFiles.writeAtomically(name + "\n", to: directory + "/latest")
+        return final
+    }
+
+    /// Restores adapter values, optimizer moments and the data position from a checkpoint
+    /// folder written by `saveCheckpoint` (for a trainer made with the same settings and data).
+    public func restore(from checkpoint: String) throws {
+        let statePath = checkpoint + "/trainer_state.json"
+        guard let data = FileManager.default.contents(atPath: statePath),
+              let state = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let steps = state["completed_steps"] as? Int, let adamStep = state["adam_step"] as? Int,
+              let epoch = state["epoch"] as? Int, let position = state["position"] as? Int else {
+            throw TrainError.badFile(path: statePath, reason: "is missing or lacks completed_steps, adam_step, epoch, position")
+        }
+        guard steps >= 0, adamStep >= 0, epoch >= 0, position >= 0, position <= trainExamples.count else {
+            throw TrainError.badFile(path: statePath, reason: "holds a negative or out-of-range position")
+        }
+        try AdapterFiles.fill(adapter, fromSafetensors: checkpoint + "/" + AdapterFiles.weightsFile)
+        let (tensors, _) = try SafetensorsCodec.read(path: checkpoint + "/optimizer.safetensors")
+        guard let m = tensors["exp_avg"], let v = tensors["exp_avg_sq"], m.values.count == optimizer.count, v.values.count == optimizer.count else {
+            throw TrainError.badFile(path: checkpoint + "/optimizer.safetensors", reason: "lacks exp_avg/exp_avg_sq of \(optimizer.count) values")
+        }
+        for i in 0..<optimizer.count { optimizer.firstMoment[i] = m.values[i]; optimizer.secondMoment[i] = v.values[i] }
+        optimizer.step = adamStep
+        completedSteps = steps
+        self.epoch = epoch; self.position = position
+        order = Trainer.permutation(count: trainExamples.count, seed: settings.seed, epoch: epoch)
+    }
+
+    /// The folder `directory/latest` names, if any.
+    public static func latestCheckpoint(in directory: String) -> String? {
+        guard let text = try? String(contentsOfFile: directory + "/latest", encoding: .utf8) else { return nil }
+        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, !name.contains("/") else { return nil }
+        return directory + "/" + name
+    }
+}

@@ -1,0 +1,511 @@
+import COpenBLAS
+import Dispatch
+import Foundation
+import PersonaCore
+import PersonaTensor
+
+/// Forward and backward of a Llama model with LoRA on its projections, over one batch.
+/// Gradients flow to the LoRA matrices only; the base stays frozen (and quantized: every
+/// product with a base weight dequantizes a tile of rows and calls sgemm).
+///
+/// Shapes: N = B·T rows (all sequences of the batch stacked), d hidden, kv = kvHeads·headDim,
+/// ff intermediate, r rank. Attention runs per sequence. Activations are allocated once for
+/// `maxRows` rows; with `recompute`, only each block's input is kept and the block is run
+/// again during the backward pass (gradient checkpointing: about a third more work, a
+/// fraction of the memory).
+public final class TrainingGraph {
+    public let model: FrozenLlama
+    public let maxRows: Int
+    public let maxLength: Int
+    public let recompute: Bool
+    public var threads: Int
+
+    /// Activations of one block kept for the backward pass.
+    final class BlockActivations {
+        let q: ActivationBuffer      // [N, d] after RoPE
+        let k: ActivationBuffer      // [N, kv] after RoPE
+        let v: ActivationBuffer      // [N, kv]
+        let attention: ActivationBuffer // [N, d] attention output (input of o)
+        let mid: ActivationBuffer    // [N, d] residual after attention
+        let gate: ActivationBuffer   // [N, ff] gate pre-activation
+        let up: ActivationBuffer     // [N, ff]
+        var ax: [ActivationBuffer]   // 7 × [N, r] (A x of each target)
+        init(rows n: Int, shape: ModelShape, rank: Int) {
+            q = ActivationBuffer(n * shape.hidden); k = ActivationBuffer(n * shape.kvDim); v = ActivationBuffer(n * shape.kvDim)
+            attention = ActivationBuffer(n * shape.hidden); mid = ActivationBuffer(n * shape.hidden)
+            gate = ActivationBuffer(n * shape.intermediate); up = ActivationBuffer(n * shape.intermediate)
+            ax = (0..<LoRATarget.allCases.count).map { _ in ActivationBuffer(n * rank) }
+        }
+    }
+
+    private let shape: ModelShape
+    private var rank: Int
+    private var blockInputs: [ActivationBuffer]      // (L + 1) × [N, d]; the last is the final residual
+    private var activations: [BlockActivations] // L, or 1 shared with recompute
+    private let normed: ActivationBuffer     // [N, max(d, ff)]
+    private let hidden2: ActivationBuffer    // [N, ff] silu(gate)·up
+    private let projection: ActivationBuffer // [N, d]
+    private let tile: ActivationBuffer       // [tileRows, max(d, ff)]
+    private let dropoutMask: ActivationBuffer // [N, max(d, ff)]
+    private let dropped: ActivationBuffer    // [N, max(d, ff)]
+    // Backward
+    private let dResidual: ActivationBuffer  // [N, d]
+    private let dMid: ActivationBuffer       // [N, d]
+    private let dNormed: ActivationBuffer    // [N, d]
+    private let dWide: ActivationBuffer      // [N, ff]
+    private let dGate: ActivationBuffer      // [N, ff]
+    private let dUp: ActivationBuffer        // [N, ff]
+    private let dQ: ActivationBuffer, dK: ActivationBuffer, dV: ActivationBuffer, dAttention: ActivationBuffer
+    private let dAx: ActivationBuffer        // [N, r]
+    private let dDropped: ActivationBuffer   // [N, max(d, ff)]
+    private let attentionScratch: [ActivationBuffer] // per sequence slot: [2, T, T]
+    private let finalHidden: ActivationBuffer  // [N, d]
+    private let compactHidden: ActivationBuffer // [N, d]
+    private let compactGradient: ActivationBuffer // [N, d]
+    private let head: LMHeadCrossEntropy
+    private var ropeCos: [Float] = [], ropeSin: [Float] = [] // [maxLength, headDim/2]
+
+    /// A seed for LoRA dropout masks, drawn by the trainer per step (masks are regenerated
+    /// from it in the backward pass instead of stored).
+    public var dropoutSeed: UInt64 = 0
+
+    public init(model: FrozenLlama, maxSequences: Int, maxLength: Int, rank: Int, recompute: Bool = false, threads: Int = 1) {
+        let shape = model.shape
+        self.model = model
+        self.shape = shape
+        self.maxLength = maxLength
+        self.maxRows = maxSequences * maxLength
+        self.rank = rank
+        self.recompute = recompute
+        self.threads = max(1, threads)
+        let n = maxRows, d = shape.hidden, ff = shape.intermediate, wide = max(d, ff)
+        blockInputs = (0...shape.layers).map { _ in ActivationBuffer(n * d) }
+        activations = (0..<(recompute ? 1 : shape.layers)).map { _ in BlockActivations(rows: n, shape: shape, rank: rank) }
+        normed = ActivationBuffer(n * wide); hidden2 = ActivationBuffer(n * ff); projection = ActivationBuffer(n * d)
+        tile = ActivationBuffer(TrainingGraph.tileRows(columns: wide) * wide + wide * 64)
+        dropoutMask = ActivationBuffer(1); dropped = ActivationBuffer(1); dDropped = ActivationBuffer(1)
+        dResidual = ActivationBuffer(n * d); dMid = ActivationBuffer(n * d); dNormed = ActivationBuffer(n * d)
+        dWide = ActivationBuffer(n * ff); dGate = ActivationBuffer(n * ff); dUp = ActivationBuffer(n * ff)
+        dQ = ActivationBuffer(n * d); dK = ActivationBuffer(n * shape.kvDim); dV = ActivationBuffer(n * shape.kvDim)
+        dAttention = ActivationBuffer(n * d); dAx = ActivationBuffer(n * rank)
+        attentionScratch = (0..<(maxSequences * shape.kvHeads)).map { _ in ActivationBuffer(2 * maxLength * maxLength) }
+        finalHidden = ActivationBuffer(n * d); compactHidden = ActivationBuffer(n * d); compactGradient = ActivationBuffer(n * d)
+        head = LMHeadCrossEntropy(vocab: shape.vocab, dim: d, maxRows: min(n, 1024), chunkRows: 1024)
+        buildRopeTable()
+        dropoutBuffers = nil
+    }
+
+    /// With `profiling` on, seconds spent per part of the step accumulate here (the benchmark's
+    /// "where the time goes").
+    public var profiling = false
+    public private(set) var sectionSeconds: [String: Double] = [:]
+    public func resetProfile() { sectionSeconds = [:] }
+
+    @inline(__always)
+    private func timed<T>(_ section: String, _ body: () throws -> T) rethrows -> T {
+        guard profiling else { return try body() }
+        let start = monotonicSeconds()
+        defer { sectionSeconds[section, default: 0] += monotonicSeconds() - start }
+        return try body()
+    }
+
+    /// False during evaluation.
+    private var dropoutActive = true
+    private var dropoutBuffers: (mask: ActivationBuffer, dropped: ActivationBuffer, dDropped: ActivationBuffer)?
+
+    /// Rows of a frozen matrix dequantized per tile: about 1 MB of float32.
+    static func tileRows(columns: Int) -> Int { max(16, 262_144 / max(1, columns)) }
+
+    private func buildRopeTable() {
+        let pairs = shape.headDim / 2
+        ropeCos = [Float](repeating: 0, count: maxLength * pairs)
+        ropeSin = ropeCos
+        for i in 0..<pairs {
+            // Inverse frequencies in float32, as Hugging Face computes them.
+            let inverse = 1 / powf(shape.ropeBase, Float(2 * i) / Float(shape.headDim))
+            for p in 0..<maxLength {
+                let angle = Float(p) * inverse
+                ropeCos[p * pairs + i] = cosf(angle); ropeSin[p * pairs + i] = sinf(angle)
+            }
+        }
+    }
+
+    // MARK: Public entry points
+
+    /// Forward and backward over `batch`: adds d(loss)/dθ to `adapter.gradients` where
+    /// loss = Σ_counted tokenWeight · NLL (tokenWeight = 1/counted gives the mean).
+    /// Returns the weighted loss and each row's NLL (0 where not counted).
+    public func lossAndGradients(batch: TrainingBatch, adapter: LoRAAdapter?, tokenWeight: Float? = nil) throws -> (loss: Double, nll: [Float]) {
+        try check(batch, adapter)
+        BLASThreads.set(threads)
+        let weight = tokenWeight ?? 1 / Float(max(1, batch.countedTokens))
+        forwardBlocks(batch: batch, adapter: adapter, keep: true)
+        let n = batch.rows, d = shape.hidden
+        // Final norm, then the head over counted rows only.
+        rmsnorm(blockInputs[shape.layers].pointer, model.finalNorm, finalHidden.pointer, rows: n)
+        let (counted, rowsOfCounted, targets) = compactCounted(batch)
+        var nll = [Float](repeating: 0, count: n)
+        var compactNLL = [Float](repeating: 0, count: max(1, counted))
+        var weights = [Float](repeating: weight, count: max(1, counted))
+        compactGradient.zero(counted * d)
+        var loss = 0.0
+        if counted > 0 {
+            loss = timed("output head + cross-entropy") {
+                head.forwardBackward(hidden: compactHidden.pointer, embedding: model.output, targets: targets,
+                                     weights: &weights, dHidden: compactGradient.pointer, nll: &compactNLL,
+                                     rows: counted, threads: threads)
+            }
+        }
+        for (c, row) in rowsOfCounted.enumerated() { nll[row] = compactNLL[c] }
+        // d(final residual) = rmsnorm backward of the scattered head gradient.
+        dMid.zero(n * d)
+        for (c, row) in rowsOfCounted.enumerated() {
+            (dMid.pointer + row * d).update(from: compactGradient.pointer + c * d, count: d)
+        }
+        dResidual.zero(n * d)
+        rmsnormBackward(x: blockInputs[shape.layers].pointer, weight: model.finalNorm, dY: dMid.pointer,
+                        dX: dResidual.pointer, dWeight: nil, rows: n, dim: d, eps: shape.normEpsilon)
+        if let adapter {
+            for layer in stride(from: shape.layers - 1, through: 0, by: -1) {
+                backwardBlock(layer, batch: batch, adapter: adapter)
+            }
+        }
+        return (loss, nll)
+    }
+
+    /// Forward only: each row's NLL of its target (0 where not counted). Dropout is off (an
+    /// evaluation) unless `withDropout`, which uses the masks of `dropoutSeed` as training does.
+    public func tokenLosses(batch: TrainingBatch, adapter: LoRAAdapter?, withDropout: Bool = false) throws -> [Float] {
+        try check(batch, adapter)
+        BLASThreads.set(threads)
+        dropoutActive = withDropout
+        defer { dropoutActive = true }
+        forwardBlocks(batch: batch, adapter: adapter, keep: false)
+        let n = batch.rows
+        rmsnorm(blockInputs[shape.layers].pointer, model.finalNorm, finalHidden.pointer, rows: n)
+        let (counted, rowsOfCounted, targets) = compactCounted(batch)
+        var compactNLL = [Float](repeating: 0, count: max(1, counted))
+        if counted > 0 {
+            head.forward(hidden: compactHidden.pointer, embedding: model.output, targets: targets, nll: &compactNLL,
+                         rows: counted, threads: threads)
+        }
+        var nll = [Float](repeating: 0, count: n)
+        for (c, row) in rowsOfCounted.enumerated() { nll[row] = compactNLL[c] }
+        return nll
+    }
+
+    private func check(_ batch: TrainingBatch, _ adapter: LoRAAdapter?) throws {
+        guard batch.rows <= maxRows, batch.length <= maxLength, batch.sequences * shape.kvHeads <= attentionScratch.count else {
+            throw TrainError.invalid("batch of \(batch.sequences) × \(batch.length) exceeds the graph's \(attentionScratch.count / shape.kvHeads) × \(maxLength)")
+        }
+        for t in batch.tokens where t < 0 || Int(t) >= shape.vocab {
+            throw TrainError.invalid("token id \(t) is outside the model's vocabulary of \(shape.vocab)")
+        }
+        if let adapter {
+            guard adapter.shape == shape else { throw TrainError.invalid("adapter '\(adapter.name)' was made for another model shape") }
+            guard adapter.config.rank <= rank else { throw TrainError.invalid("adapter rank \(adapter.config.rank) exceeds the graph's \(rank)") }
+        }
+    }
+
+    private func compactCounted(_ batch: TrainingBatch) -> (Int, [Int], [Int32]) {
+        let d = shape.hidden
+        var rows: [Int] = [], targets: [Int32] = []
+        for i in 0..<batch.rows where batch.targets[i] >= 0 {
+            (compactHidden.pointer + rows.count * d).update(from: finalHidden.pointer + i * d, count: d)
+            rows.append(i); targets.append(batch.targets[i])
+        }
+        return (rows.count, rows, targets)
+    }
+
+    // MARK: Forward
+
+    private func forwardBlocks(batch: TrainingBatch, adapter: LoRAAdapter?, keep: Bool) {
+        let n = batch.rows, d = shape.hidden
+        let x0 = blockInputs[0].pointer
+        for i in 0..<n {
+            let token = Int(batch.tokens[i])
+            model.embedding.dequantizeRows(token..<(token + 1), into: x0 + i * d)
+        }
+        for layer in 0..<shape.layers {
+            let acts = activations[keep && !recompute ? layer : 0]
+            forwardBlock(layer, batch: batch, adapter: adapter, acts: acts,
+                         input: blockInputs[layer].pointer, output: blockInputs[layer + 1].pointer)
+        }
+    }
+
+    private func forwardBlock(_ layer: Int, batch: TrainingBatch, adapter: LoRAAdapter?, acts: BlockActivations,
+                              input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let n = batch.rows, d = shape.hidden, kv = shape.kvDim, ff = shape.intermediate
+        let w = model.blocks[layer]
+        rmsnorm(input, w.attentionNorm, normed.pointer, rows: n)
+        project(.q, layer, w.q, normed.pointer, acts.q.pointer, acts, adapter, rows: n)
+        project(.k, layer, w.k, normed.pointer, acts.k.pointer, acts, adapter, rows: n)
+        project(.v, layer, w.v, normed.pointer, acts.v.pointer, acts, adapter, rows: n)
+        rope(acts.q.pointer, heads: shape.heads, batch: batch, inverse: false)
+        rope(acts.k.pointer, heads: shape.kvHeads, batch: batch, inverse: false)
+        timed("attention forward") { attentionForward(acts, batch: batch) }
+        project(.o, layer, w.o, acts.attention.pointer, projection.pointer, acts, adapter, rows: n)
+        for i in 0..<(n * d) { acts.mid.pointer[i] = input[i] + projection.pointer[i] }
+        rmsnorm(acts.mid.pointer, w.mlpNorm, normed.pointer, rows: n)
+        project(.gate, layer, w.gate, normed.pointer, acts.gate.pointer, acts, adapter, rows: n)
+        project(.up, layer, w.up, normed.pointer, acts.up.pointer, acts, adapter, rows: n)
+        swiglu(acts, rows: n)
+        project(.down, layer, w.down, hidden2.pointer, projection.pointer, acts, adapter, rows: n)
+        for i in 0..<(n * d) { output[i] = acts.mid.pointer[i] + projection.pointer[i] }
+        _ = kv; _ = ff
+    }
+
+    /// y = x Wᵀ (+ s · B (A x̃) where the adapter targets this projection; x̃ = dropout(x)).
+    private func project(_ target: LoRATarget, _ layer: Int, _ weight: any FrozenMatrix,
+                         _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                         _ acts: BlockActivations, _ adapter: LoRAAdapter?, rows n: Int) {
+        let outDim = weight.rows, inDim = weight.columns
+        let tileRows = TrainingGraph.tileRows(columns: inDim)
+        var start = 0
+        while start < outDim {
+            let c = min(tileRows, outDim - start)
+            timed("dequantize") { weight.dequantizeRows(start..<(start + c), into: tile.pointer) }
+            timed("frozen matmul forward") {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(c), Int32(inDim),
+                            1, x, Int32(inDim), tile.pointer, Int32(inDim), 0, y + start, Int32(outDim))
+            }
+            start += c
+        }
+        guard let adapter, let slot = adapter.slot(layer: layer, target: target) else { return }
+        let r = adapter.config.rank
+        let ax = acts.ax[targetIndex(target)].pointer
+        let a = adapter.parameters.baseAddress! + slot.aOffset, b = adapter.parameters.baseAddress! + slot.bOffset
+        let input = dropoutInput(x, layer: layer, target: target, rows: n, columns: inDim, adapter: adapter) ?? x
+        timed("lora forward") {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(r), Int32(inDim),
+                        1, input, Int32(inDim), a, Int32(inDim), 0, ax, Int32(r))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outDim), Int32(r),
+                        adapter.config.scaling, ax, Int32(r), b, Int32(r), 1, y, Int32(outDim))
+        }
+    }
+
+    private func targetIndex(_ t: LoRATarget) -> Int { LoRATarget.allCases.firstIndex(of: t) ?? 0 }
+
+    /// With dropout, fills the mask (0 or 1/(1−p)) for (layer, target) from `dropoutSeed` and
+    /// returns x ⊙ mask; nil without dropout.
+    private func dropoutInput(_ x: UnsafeMutablePointer<Float>, layer: Int, target: LoRATarget, rows n: Int,
+                              columns: Int, adapter: LoRAAdapter) -> UnsafeMutablePointer<Float>? {
+        let p = adapter.config.dropout
+        guard p > 0, dropoutActive else { return nil }
+        if dropoutBuffers == nil {
+            let wide = max(shape.hidden, shape.intermediate)
+            dropoutBuffers = (ActivationBuffer(maxRows * wide), ActivationBuffer(maxRows * wide), ActivationBuffer(maxRows * wide))
+        }
+        guard let buffers = dropoutBuffers else { return nil }
+        var rng = SeededGenerator(seed: dropoutSeed &+ UInt64(layer * 7 + targetIndex(target) + 1) &* 0x9E37_79B9_7F4A_7C15)
+        let keep = Float(1 / (1 - p)), threshold = Float(p)
+        for i in 0..<(n * columns) {
+            let m: Float = rng.nextFloat() < threshold ? 0 : keep
+            buffers.mask.pointer[i] = m
+            buffers.dropped.pointer[i] = x[i] * m
+        }
+        return buffers.dropped.pointer
+    }
+
+    private func rmsnorm(_ x: UnsafePointer<Float>, _ weight: [Float], _ y: UnsafeMutablePointer<Float>, rows n: Int) {
+        let d = shape.hidden, eps = shape.normEpsilon
+        let vectorEnd = d / 16 * 16
+        weight.withUnsafeBufferPointer { wb in
+            let w = wb.baseAddress!
+            for t in 0..<n {
+                let xr = x + t * d, yr = y + t * d
+                var squares = SIMD16<Float>(repeating: 0)
+                var i = 0
+                while i < vectorEnd {
+                    let v = UnsafeRawPointer(xr + i).loadUnaligned(as: SIMD16<Float>.self)
+                    squares += v * v
+                    i += 16
+                }
+                var ss = squares.sum()
+                while i < d { ss += xr[i] * xr[i]; i += 1 }
+                let r = 1 / (ss / Float(d) + eps).squareRoot()
+                i = 0
+                while i < vectorEnd {
+                    let v = UnsafeRawPointer(xr + i).loadUnaligned(as: SIMD16<Float>.self)
+                    let g = UnsafeRawPointer(w + i).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(yr + i).storeBytes(of: v * r * g, as: SIMD16<Float>.self)
+                    i += 16
+                }
+                while i < d { yr[i] = xr[i] * r * w[i]; i += 1 }
+            }
+        }
+    }
+
+    /// Interleaved-pair RoPE in place over [N, heads, headDim]; `inverse` rotates back (backward).
+    private func rope(_ x: UnsafeMutablePointer<Float>, heads: Int, batch: TrainingBatch, inverse: Bool) {
+        let hd = shape.headDim, pairs = hd / 2
+        ropeCos.withUnsafeBufferPointer { cosTable in
+            ropeSin.withUnsafeBufferPointer { sinTable in
+                for row in 0..<batch.rows {
+                    let p = Int(batch.positions[row])
+                    let c = cosTable.baseAddress! + p * pairs, s = sinTable.baseAddress! + p * pairs
+                    for h in 0..<heads {
+                        let v = x + (row * heads + h) * hd
+                        for i in 0..<pairs {
+                            let x0 = v[2 * i], x1 = v[2 * i + 1]
+                            let sn = inverse ? -s[i] : s[i]
+                            v[2 * i] = x0 * c[i] - x1 * sn
+                            v[2 * i + 1] = x0 * sn + x1 * c[i]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One work item per (sequence, key/value head group), spread over the threads with BLAS
+    /// single-threaded inside: the products are small (T × T × headDim) and BLAS's own
+    /// threads cost more than they bring at that size.
+    private func forEachAttentionGroup(_ batch: TrainingBatch, _ body: @escaping (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let kvHeads = shape.kvHeads
+        let items = batch.sequences * kvHeads
+        nonisolated(unsafe) let scratch = attentionScratch.map(\.pointer)
+        nonisolated(unsafe) let body = body
+        if threads <= 1 {
+            for item in 0..<items { body(item / kvHeads, item % kvHeads, scratch[item]) }
+            return
+        }
+        BLASThreads.set(1)
+        DispatchQueue.concurrentPerform(iterations: items) { item in
+            body(item / kvHeads, item % kvHeads, scratch[item])
+        }
+        BLASThreads.set(threads)
+    }
+
+    private func attentionForward(_ acts: BlockActivations, batch: TrainingBatch) {
+        let T = batch.length, heads = shape.heads, kvHeads = shape.kvHeads, hd = shape.headDim
+        let groupSize = heads / kvHeads, scale = 1 / Float(hd).squareRoot()
+        let qStride = Int32(heads * hd), kvStride = Int32(kvHeads * hd), t = Int32(T)
+        nonisolated(unsafe) let q = acts.q.pointer, k = acts.k.pointer, v = acts.v.pointer, out = acts.attention.pointer
+        let mask = batch.keyMask
+        forEachAttentionGroup(batch) { s, g, probabilities in
+            let base = s * T
+            mask.withUnsafeBufferPointer { maskBuffer in
+                for h in (g * groupSize)..<((g + 1) * groupSize) {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, Int32(hd), scale,
+                                q + base * heads * hd + h * hd, qStride, k + base * kvHeads * hd + g * hd, kvStride, 0, probabilities, t)
+                    attentionSoftmaxRows(probabilities, keyMask: maskBuffer.baseAddress! + base, length: T)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, Int32(hd), t, 1, probabilities, t,
+                                v + base * kvHeads * hd + g * hd, kvStride, 0, out + base * heads * hd + h * hd, qStride)
+                }
+            }
+        }
+    }
+
+    private func swiglu(_ acts: BlockActivations, rows n: Int) {
+        let g = acts.gate.pointer, u = acts.up.pointer, h = hidden2.pointer
+        let count = n * shape.intermediate
+        var i = 0
+        while i + 16 <= count {
+            let x = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self)
+            let y = UnsafeRawPointer(u + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(h + i).storeBytes(of: x / (1 + vectorExp(-x)) * y, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            let x = g[i]
+            h[i] = x / (1 + expf(-x)) * u[i]
+            i += 1
+        }
+    }
+
+    // MARK: Backward
+
+    /// On entry dResidual holds d(loss)/d(block output); on exit d(loss)/d(block input).
+    private func backwardBlock(_ layer: Int, batch: TrainingBatch, adapter: LoRAAdapter) {
+        let n = batch.rows, d = shape.hidden, ff = shape.intermediate
+        let w = model.blocks[layer]
+        let input = blockInputs[layer].pointer
+        let acts: BlockActivations
+        if recompute {
+            acts = activations[0]
+            forwardBlock(layer, batch: batch, adapter: adapter, acts: acts, input: input, output: projection.pointer)
+        } else {
+            acts = activations[layer]
+        }
+        // MLP: x_next = mid + down(silu(gate) · up)
+        rmsnorm(acts.mid.pointer, w.mlpNorm, normed.pointer, rows: n)
+        swiglu(acts, rows: n)
+        dWide.zero(n * ff)
+        projectBackward(.down, layer, w.down, x: hidden2.pointer, dY: dResidual.pointer, dX: dWide.pointer, acts, adapter, rows: n)
+        dGate.zero(n * ff); dUp.zero(n * ff)
+        swigluBackward(gate: acts.gate.pointer, up: acts.up.pointer, dH: dWide.pointer, dGate: dGate.pointer, dUp: dUp.pointer, count: n * ff)
+        dNormed.zero(n * d)
+        projectBackward(.gate, layer, w.gate, x: normed.pointer, dY: dGate.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
+        projectBackward(.up, layer, w.up, x: normed.pointer, dY: dUp.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
+        dMid.pointer.update(from: dResidual.pointer, count: n * d)
+        rmsnormBackward(x: acts.mid.pointer, weight: w.mlpNorm, dY: dNormed.pointer, dX: dMid.pointer, dWeight: nil,
+                        rows: n, dim: d, eps: shape.normEpsilon)
+        // Attention: mid = x + o(attention(rope(q), rope(k), v))
+        dAttention.zero(n * d)
+        projectBackward(.o, layer, w.o, x: acts.attention.pointer, dY: dMid.pointer, dX: dAttention.pointer, acts, adapter, rows: n)
+        dQ.zero(n * d); dK.zero(n * shape.kvDim); dV.zero(n * shape.kvDim)
+        let T = batch.length, heads = shape.heads, kvHeads = shape.kvHeads, hd = shape.headDim
+        timed("attention backward") {
+            let groupSize = heads / kvHeads
+            nonisolated(unsafe) let q = acts.q.pointer, k = acts.k.pointer, v = acts.v.pointer, dOut = dAttention.pointer
+            nonisolated(unsafe) let dq = dQ.pointer, dk = dK.pointer, dv = dV.pointer
+            let mask = batch.keyMask
+            forEachAttentionGroup(batch) { s, g, scratch in
+                let qOffset = s * T * heads * hd + g * groupSize * hd, kvOffset = s * T * kvHeads * hd + g * hd
+                mask.withUnsafeBufferPointer { maskBuffer in
+                    attentionBackward(q: q + qOffset, k: k + kvOffset, v: v + kvOffset, dOut: dOut + qOffset,
+                                      dQ: dq + qOffset, dK: dk + kvOffset, dV: dv + kvOffset,
+                                      keyMask: maskBuffer.baseAddress! + s * T, scratch: scratch, length: T,
+                                      heads: groupSize, kvHeads: 1, headDim: hd,
+                                      qRowStride: heads * hd, kvRowStride: kvHeads * hd)
+                }
+            }
+        }
+        rope(dQ.pointer, heads: heads, batch: batch, inverse: true)
+        rope(dK.pointer, heads: kvHeads, batch: batch, inverse: true)
+        rmsnorm(input, w.attentionNorm, normed.pointer, rows: n)
+        dNormed.zero(n * d)
+        // Below the first block is the frozen embedding: no gradient is needed there.
+        let needsInput = layer > 0
+        projectBackward(.q, layer, w.q, x: normed.pointer, dY: dQ.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
+        projectBackward(.k, layer, w.k, x: normed.pointer, dY: dK.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
+        projectBackward(.v, layer, w.v, x: normed.pointer, dY: dV.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
+        guard needsInput else { return }
+        dResidual.pointer.update(from: dMid.pointer, count: n * d)
+        rmsnormBackward(x: input, weight: w.attentionNorm, dY: dNormed.pointer, dX: dResidual.pointer, dWeight: nil,
+                        rows: n, dim: d, eps: shape.normEpsilon)
+    }
+
+    /// dX += dY W (frozen, tiled) and the LoRA gradients of (layer, target).
+    private func projectBackward(_ target: LoRATarget, _ layer: Int, _ weight: any FrozenMatrix,
+                                 x: UnsafeMutablePointer<Float>, dY: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+                                 _ acts: BlockActivations, _ adapter: LoRAAdapter, rows n: Int) {
+        let inDim = weight.columns, outDim = weight.rows
+        if let dX {
+            timed("frozen matmul backward (incl. dequantize)") {
+                linearBackward(dY: dY, weight: weight, dX: dX, rows: n, tile: tile.pointer, tileRows: TrainingGraph.tileRows(columns: inDim))
+            }
+        }
+        guard let slot = adapter.slot(layer: layer, target: target) else { return }
+        let r = adapter.config.rank
+        let params = adapter.parameters.baseAddress!, grads = adapter.gradients.baseAddress!
+        let ax = acts.ax[targetIndex(target)].pointer
+        if adapter.config.dropout > 0, let dropped = dropoutInput(x, layer: layer, target: target, rows: n, columns: inDim, adapter: adapter),
+           let buffers = dropoutBuffers {
+            buffers.dDropped.zero(n * inDim)
+            loraBackward(x: dropped, ax: ax, dY: dY, a: params + slot.aOffset, b: params + slot.bOffset, scale: adapter.config.scaling,
+                         dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: dX == nil ? nil : buffers.dDropped.pointer, dAx: dAx.pointer,
+                         rows: n, inDim: inDim, outDim: outDim, rank: r)
+            if let dX {
+                for i in 0..<(n * inDim) { dX[i] += buffers.dDropped.pointer[i] * buffers.mask.pointer[i] }
+            }
+        } else {
+            timed("lora backward") {
+                loraBackward(x: x, ax: ax, dY: dY, a: params + slot.aOffset, b: params + slot.bOffset, scale: adapter.config.scaling,
+                             dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: dX, dAx: dAx.pointer,
+                             rows: n, inDim: inDim, outDim: outDim, rank: r)
+            }
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import PersonaCore
+import PersonaTensor
+import PersonaTestSupport
+import XCTest
+
+/// Each backward kernel against central differences of its naive Double forward twin,
+/// with loss = Σ out · dOut for a random dOut.
+final class BackwardKernelTests: XCTestCase {
+    func testRMSNormBackward() {
+        var rng = SeededGenerator(seed: 1)
+        let rows = 3, dim = 17
+        let x = randomFloats(rows * dim, rng: &rng)
+        let w = randomFloats(dim, rng: &rng).map { 1 + 0.3 * $0 }
+        let dY = randomFloats(rows * dim, rng: &rng)
+        var dX = [Float](repeating: 0, count: rows * dim), dW = [Float](repeating: 0, count: dim)
+        rmsnormBackward(x: x, weight: w, dY: dY, dX: &dX, dWeight: &dW, rows: rows, dim: dim, eps: 1e-5)
+        let wd = w.map(Double.init), xd = x.map(Double.init)
+        checkGradient("rmsnorm dX", input: x, analytic: dX, rng: &rng) {
+            dot(NaiveForward.rmsnorm($0, weight: wd, rows: rows, dim: dim, eps: 1e-5), dY)
+        }
+        checkGradient("rmsnorm dWeight", input: w, analytic: dW, rng: &rng) {
+            dot(NaiveForward.rmsnorm(xd, weight: $0, rows: rows, dim: dim, eps: 1e-5), dY)
+        }
+    }
+
+    func testRoPEBackward() {
+        var rng = SeededGenerator(seed: 2)
+        let rows = 5, heads = 3, headDim = 8
+        let positions: [Int32] = [0, 1, 2, 7, 40]
+        let x = randomFloats(rows * heads * headDim, rng: &rng)
+        let dY = randomFloats(x.count, rng: &rng)
+        var dX = dY
+        ropeBackward(gradient: &dX, positions: positions, rows: rows, heads: heads, headDim: headDim, base: 10000)
+        checkGradient("rope dX", input: x, analytic: dX, samples: x.count, rng: &rng) {
+            dot(NaiveForward.rope($0, positions: positions, heads: heads, headDim: headDim, base: 10000), dY)
+        }
+    }
+
+    func testAttentionBackwardCausalGQAWithPadding() {
+        for (T, heads, kvHeads, headDim, padded) in [(1, 1, 1, 4, 0), (7, 6, 2, 8, 2), (17, 3, 3, 16, 0), (9, 4, 1, 4, 9)] {
+            var rng = SeededGenerator(seed: UInt64(T * 100 + heads))
+            let q = randomFloats(T * heads * headDim, rng: &rng)
+            let k = randomFloats(T * kvHeads * headDim, rng: &rng)
+            let v = randomFloats(T * kvHeads * headDim, rng: &rng)
+            let dOut = randomFloats(q.count, rng: &rng)
+            // Left-padding of `padded` keys (padded == T: every key but the last is padding
+            // so that some queries see no key at all).
+            var mask = [UInt8](repeating: 1, count: T)
+            for j in 0..<min(padded, T) { mask[j] = 0 }
+            if padded == T { mask[T - 1] = 1 }
+            var dQ = [Float](repeating: 0, count: q.count), dK = [Float](repeating: 0, count: k.count), dV = [Float](repeating: 0, count: v.count)
+            var scratch = [Float](repeating: 0, count: 2 * T * T)
+            attentionBackward(q: q, k: k, v: v, dOut: dOut, dQ: &dQ, dK: &dK, dV: &dV, keyMask: mask,
+                              scratch: &scratch, length: T, heads: heads, kvHeads: kvHeads, headDim: headDim)
+            let qd = q.map(Double.init), kd = k.map(Double.init), vd = v.map(Double.init)
+            let label = "attention T=\(T) heads=\(heads)/\(kvHeads) padded=\(padded)"
+            checkGradient("\(label) dQ", input: q, analytic: dQ, rng: &rng) {
+                dot(NaiveForward.attention(q: $0, k: kd, v: vd, keyMask: mask, length: T, heads: heads, kvHeads: kvHeads, headDim: headDim), dOut)
+            }
+            checkGradient("\(label) dK", input: k, analytic: dK, rng: &rng) {
+                dot(NaiveForward.attention(q: qd, k: $0, v: vd, keyMask: mask, length: T, heads: heads, kvHeads: kvHeads, headDim: headDim), dOut)
+            }
+            checkGradient("\(label) dV", input: v, analytic: dV, rng: &rng) {
+                dot(NaiveForward.attention(q: qd, k: kd, v: $0, keyMask: mask, length: T, heads: heads, kvHeads: kvHeads, headDim: headDim), dOut)
+            }
+        }
+    }
+
+    func testSwiGLUBackward() {
+        var rng = SeededGenerator(seed: 3)
+        let n = 37
+        let g = randomFloats(n, scale: 2, rng: &rng), u = randomFloats(n, rng: &rng), dH = randomFloats(n, rng: &rng)
+        var dG = [Float](repeating: 0, count: n), dU = [Float](repeating: 0, count: n)
+        swigluBackward(gate: g, up: u, dH: dH, dGate: &dG, dUp: &dU, count: n)
+        let gd = g.map(Double.init), ud = u.map(Double.init)
+        checkGradient("swiglu dGate", input: g, analytic: dG, rng: &rng) { dot(NaiveForward.swiglu(gate: $0, up: ud), dH) }
+        checkGradient("swiglu dUp", input: u, analytic: dU, rng: &rng) { dot(NaiveForward.swiglu(gate: gd, up: $0), dH) }
+    }
+
+    func testLinearAndLoRABackward() {
+        for (T, inDim, outDim, rank, tileRows) in [(1, 3, 1, 1, 1), (5, 17, 12, 4, 5), (9, 64, 33, 8, 64)] {
+            var rng = SeededGenerator(seed: UInt64(T * 7 + inDim))
+            let x = randomFloats(T * inDim, rng: &rng)
+            let w = randomFloats(outDim * inDim, scale: 0.3, rng: &rng)
+            let a = randomFloats(rank * inDim, scale: 0.3, rng: &rng)
+            let b = randomFloats(outDim * rank, scale: 0.3, rng: &rng)
+            let dY = randomFloats(T * outDim, rng: &rng)
+            let scale: Float = 2
+            var ax = [Float](repeating: 0, count: T * rank)
+            for t in 0..<T { for r in 0..<rank { for i in 0..<inDim { ax[t * rank + r] += a[r * inDim + i] * x[t * inDim + i] } } }
+            var dX = [Float](repeating: 0, count: x.count), dA = [Float](repeating: 0, count: a.count), dB = [Float](repeating: 0, count: b.count)
+            var tile = [Float](repeating: 0, count: tileRows * inDim)
+            var dAx = [Float](repeating: 0, count: T * rank)
+            w.withUnsafeBufferPointer { wp in
+                linearBackward(dY: dY, weight: DenseFrozenMatrix(rows: outDim, columns: inDim, values: wp.baseAddress!),
+                               dX: &dX, rows: T, tile: &tile, tileRows: tileRows)
+            }
+            loraBackward(x: x, ax: ax, dY: dY, a: a, b: b, scale: scale, dA: &dA, dB: &dB, dX: &dX, dAx: &dAx,
+                         rows: T, inDim: inDim, outDim: outDim, rank: rank)
+            let xd = x.map(Double.init), wd = w.map(Double.init), ad = a.map(Double.init), bd = b.map(Double.init)
+            func f(_ x: [Double], _ a: [Double], _ b: [Double]) -> Double {
+                dot(NaiveForward.loraLinear(x: x, w: wd, a: a, b: b, scale: Double(scale), rows: T, inDim: inDim, outDim: outDim, rank: rank), dY)
+            }
+            checkGradient("linear+lora dX \(T)x\(inDim)→\(outDim)", input: x, analytic: dX, rng: &rng) { f($0, ad, bd) }
+            checkGradient("lora dA", input: a, analytic: dA, rng: &rng) { f(xd, $0, bd) }
+            checkGradient("lora dB", input: b, analytic: dB, rng: &rng) { f(xd, ad, $0) }
+            // The dense overload agrees with the tiled one.
+            var dXDense = [Float](repeating: 0, count: x.count)
+            linearBackward(dY: dY, weight: w, dX: &dXDense, rows: T, inDim: inDim, outDim: outDim)
+            var dXTiled = [Float](repeating: 0, count: x.count)
+            w.withUnsafeBufferPointer { wp in
+                linearBackward(dY: dY, weight: DenseFrozenMatrix(rows: outDim, columns: inDim, values: wp.baseAddress!),
+                               dX: &dXTiled, rows: T, tile: &tile, tileRows: tileRows)
+            }
+            let report = compare(dXTiled, dXDense, atol: 1e-5, rtol: 1e-5)
+            XCTAssertTrue(report.passed, "tiled vs dense linearBackward: \(report)")
+        }
+    }
+
+    func testCrossEntropyBackward() {
+        var rng = SeededGenerator(seed: 4)
+        let T = 4, V = 19
+        let logits = randomFloats(T * V, scale: 2, rng: &rng)
+        let targets: [Int32] = [3, -1, 18, 0]
+        let weights: [Float] = [1 / 3, 0, 1 / 3, 1 / 3]
+        var d = [Float](repeating: 0, count: T * V)
+        crossEntropyBackward(logits: logits, targets: targets, weights: weights, dLogits: &d, rows: T, vocab: V)
+        checkGradient("cross-entropy dLogits", input: logits, analytic: d, rng: &rng) {
+            NaiveForward.crossEntropy(logits: $0, targets: targets, weights: weights, vocab: V)
+        }
+    }
+
+    func testChunkedHeadCrossEntropyMatchesNaiveAndDifferences() {
+        // Vocabulary not a multiple of the chunk or of 16; more rows than maxRows (two blocks),
+        // two threads over rows.
+        for (T, dim, V, chunk, maxRows, threads) in [(3, 8, 37, 16, 2, 1), (70, 16, 300, 64, 64, 2)] {
+            var rng = SeededGenerator(seed: UInt64(V))
+            let hidden = randomFloats(T * dim, rng: &rng)
+            let embedding = randomFloats(V * dim, scale: 0.7, rng: &rng)
+            let targets: [Int32] = (0..<T).map { $0 % 5 == 1 ? -1 : Int32(rng.next() % UInt64(V)) }
+            let counted = Float(targets.filter { $0 >= 0 }.count)
+            let weights: [Float] = targets.map { $0 >= 0 ? 1 / counted : 0 }
+            let head = LMHeadCrossEntropy(vocab: V, dim: dim, maxRows: maxRows, chunkRows: chunk)
+            var dHidden = [Float](repeating: 0, count: T * dim)
+            var nll = [Float](repeating: 0, count: T)
+            let loss = embedding.withUnsafeBufferPointer { ep in
+                head.forwardBackward(hidden: hidden, embedding: DenseFrozenMatrix(rows: V, columns: dim, values: ep.baseAddress!),
+                                     targets: targets, weights: weights, dHidden: &dHidden, nll: &nll, rows: T, threads: threads)
+            }
+            let ed = embedding.map(Double.init)
+            let lossOf: ([Double]) -> Double = {
+                NaiveForward.crossEntropy(logits: NaiveForward.head(hidden: $0, embedding: ed, rows: T, dim: dim, vocab: V),
+                                          targets: targets, weights: weights, vocab: V)
+            }
+            let expected = lossOf(hidden.map(Double.init))
+            XCTAssertEqual(loss, expected, accuracy: 1e-5 * max(1, abs(expected)), "chunked head loss V=\(V)")
+            checkGradient("chunked head dHidden V=\(V)", input: hidden, analytic: dHidden, rng: &rng, loss: lossOf)
+            // The forward-only path gives the same per-token NLL.
+            var nllForward = [Float](repeating: 7, count: T)
+            embedding.withUnsafeBufferPointer { ep in
+                head.forward(hidden: hidden, embedding: DenseFrozenMatrix(rows: V, columns: dim, values: ep.baseAddress!),
+                             targets: targets, nll: &nllForward, rows: T, threads: threads)
+            }
+            XCTAssertTrue(compare(nllForward, nll, atol: 1e-6).passed)
+            XCTAssertEqual(nll[1], 0)
+        }
+    }
+
+    func testVectorExpAgainstFoundation() {
+        var worst: Float = 0
+        var x: Float = -90
+        while x < 10 {
+            let e = vectorExpScalar(x), reference = expf(x)
+            if reference > 1e-30 { worst = max(worst, abs(e - reference) / reference) }
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst, 1e-6, "vectorExp relative error")
+    }
+}

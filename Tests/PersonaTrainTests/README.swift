@@ -1,1 +1,0 @@
-// Tests of the PersonaTrain layer live in this folder.
