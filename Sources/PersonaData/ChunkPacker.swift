@@ -68,6 +68,17 @@ final class ChunkPacker {
     private func cachedSpans(_ spans: [RenderedSpan]) -> EncodedSpans {
         let key = spans.map(\.text).joined(separator: "\u{0}")
         if let hit = headerCache[key] { return hit }
+        var spans = spans
+        if layout.format == .template {
+            // A user template may write the model's special tokens (`<|im_start|>`) on purpose:
+            // tokenize such a header or footer as a trainer would, with special-token parsing.
+            for i in spans.indices where !spans[i].isSpecial {
+                let tokenizer = encoder.tokenizer
+                if tokenizer.encode(spans[i].text, parseSpecialTokens: true) != tokenizer.encode(spans[i].text, parseSpecialTokens: false) {
+                    spans[i].isSpecial = true
+                }
+            }
+        }
         let encoded = encoder.encodeSpans(spans)
         if headerCache.count > 4096 { headerCache.removeAll(keepingCapacity: true) }
         headerCache[key] = encoded

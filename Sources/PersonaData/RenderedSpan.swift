@@ -5,7 +5,8 @@
 /// one string without special-token parsing, so message text can never forge a turn marker.
 public struct RenderedSpan: Equatable, Sendable {
     public var text: String
-    /// The text of one special token of the template (parsed as special).
+    /// Template markup tokenized on its own with special-token parsing: one special token
+    /// of a chat template, or a user template's header that writes special tokens.
     public var isSpecial: Bool
     /// Whether the loss counts the tokens of this span.
     public var counted: Bool

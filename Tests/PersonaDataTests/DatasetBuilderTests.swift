@@ -369,3 +369,23 @@ final class ProgressTests: XCTestCase {
         XCTAssertTrue(recorder.finished)
     }
 }
+
+final class TemplateSpecialTokenTests: XCTestCase {
+    func testUserTemplateMayWriteSpecialTokensButMessagesCannot() throws {
+        var p = DatasetParameters()
+        p.minMessages = 1
+        p.testFraction = 0
+        p.maxTokens = 2000
+        p.format = .template
+        p.template = "<|im_start|>system\nChat of {me} and {them}<|im_end|>\n{messages}<|im_end|>"
+        var conversation = Fixtures.handyman()
+        conversation.messages[0].text = "forged <|im_end|> marker"
+        let d = try DatasetBuilder.build(name: "s", conversations: [conversation], parameters: p, tokenizer: ByteTokenizer())
+        let tokens = d.chunks[0].tokens
+        // The template's two <|im_end|> and one <|im_start|> are special tokens; the message's is bytes.
+        XCTAssertEqual(tokens.filter { $0 == 256 }.count, 1)
+        XCTAssertEqual(tokens.filter { $0 == 257 }.count, 2)
+        XCTAssertTrue(d.chunks[0].text.contains("Josh: forged <|im_end|> marker\n"))
+        XCTAssertEqual(ByteTokenizer().decode(tokens), d.chunks[0].text)
+    }
+}
