@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "PersonaCoreTests", dependencies: ["PersonaCore", "PersonaTestSupport"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaTensorTests", dependencies: ["PersonaTensor", "PersonaTestSupport"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaTextTests", dependencies: ["PersonaText", "PersonaTestSupport"], swiftSettings: nativeCPU),
-        .testTarget(name: "PersonaStoreTests", dependencies: ["PersonaStore", "PersonaTestSupport"], swiftSettings: nativeCPU),
+        .testTarget(name: "PersonaStoreTests", dependencies: ["PersonaStore", "PersonaTestSupport"], exclude: ["Fixtures"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaDataTests", dependencies: ["PersonaData", "PersonaTestSupport"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaModelTests", dependencies: ["PersonaModel", "PersonaTestSupport"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaSampleTests", dependencies: ["PersonaSample", "PersonaTestSupport"], swiftSettings: nativeCPU),

@@ -42,6 +42,8 @@ public final class Database {
             try execute("PRAGMA synchronous=NORMAL")
             try execute("PRAGMA foreign_keys=ON")
             try execute("PRAGMA temp_store=MEMORY")
+            // 64 MiB of page cache: imports insert into indexes keyed by hashes, in random order.
+            try execute("PRAGMA cache_size=-65536")
         } catch {
             sqlite3_close_v2(db)
             throw error

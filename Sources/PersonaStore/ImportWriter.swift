@@ -34,42 +34,49 @@ struct ImportWriter {
         }
 
         let insert = try database.prepare("""
-            INSERT OR IGNORE INTO messages(conversation_id, sender_id, sent_at, text, kind, reply_to, edited, deleted,
+            INSERT INTO messages(conversation_id, sender_id, sent_at, text, kind, reply_to, edited, deleted,
                                            source, source_id, dedup_hash, occurrence, import_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertAttachment = try database.prepare("INSERT INTO attachments(message_id, file_name, mime_type, info) VALUES (?, ?, ?, ?)")
-        let findExisting = try database.prepare("SELECT id FROM messages WHERE conversation_id = ? AND dedup_hash = ? AND occurrence = ?")
-
-        var occurrences: [Key: Int64] = [:]
-        occurrences.reserveCapacity(batch.messages.count)
-        // Where each message of the batch landed: a new row id, or the key of the row it duplicates.
-        var bySourceID: [String: Located] = [:]
-        var byText: [TextKey: Located] = [:]
-
-        func rowID(_ located: Located, conversation: Int64) throws -> Int64? {
-            switch located {
-            case .row(let id): return id
-            case .duplicate(let hash, let occurrence):
-                findExisting.reset()
-                try findExisting.bind(1, conversation); try findExisting.bind(2, hash); try findExisting.bind(3, occurrence)
-                return try findExisting.step() ? findExisting.int64(0) : nil
-            }
+        // The messages already stored in these conversations, by key. Read inside the write
+        // transaction (BEGIN IMMEDIATE), so no other writer can add one meanwhile.
+        var existing: [Int64: [Key: Int64]] = [:]
+        let readExisting = try database.prepare("SELECT dedup_hash, occurrence, id FROM messages WHERE conversation_id = ?")
+        for conversation in Set(conversationIDs) {
+            readExisting.reset()
+            try readExisting.bind(1, conversation)
+            var keys: [Key: Int64] = [:]
+            while try readExisting.step() { keys[Key(hash: readExisting.int64(0), occurrence: readExisting.int64(1))] = readExisting.int64(2) }
+            existing[conversation] = keys
         }
+
+        var occurrences: [OccurrenceKey: Int64] = [:]
+        occurrences.reserveCapacity(batch.messages.count)
+        // Where each message of the batch landed (a new row or the row it duplicates), for replies.
+        var bySourceID: [String: Int64] = [:]
+        var byText: [TextKey: Int64] = [:]
 
         for m in batch.messages {
             let conversation = conversationIDs[m.conversation]
             let senderKey = m.sender.map { batch.people[$0].key } ?? "system"
             let hash = ImportWriter.dedupHash(senderKey: senderKey, sentAt: m.sentAt, kind: m.kind, text: m.text)
-            let key = Key(conversation: m.conversation, hash: hash)
-            let occurrence = (occurrences[key] ?? 0) + 1
-            occurrences[key] = occurrence
+            let occurrenceKey = OccurrenceKey(conversation: m.conversation, hash: hash)
+            let occurrence = (occurrences[occurrenceKey] ?? 0) + 1
+            occurrences[occurrenceKey] = occurrence
+
+            let key = Key(hash: hash, occurrence: occurrence)
+            if let id = existing[conversation]?[key] {
+                counts.duplicate += 1
+                if let s = m.sourceID { bySourceID[s] = id }
+                if m.kind == .text || m.kind == .media { byText[TextKey(conversation: m.conversation, text: m.text)] = id }
+                continue
+            }
 
             var replyID: Int64?
             switch m.replyTo {
-            case .sourceID(let id)?: if let l = bySourceID[id] { replyID = try rowID(l, conversation: conversation) }
-            case .text(let t)?:
-                if let l = byText[TextKey(conversation: m.conversation, text: t)] { replyID = try rowID(l, conversation: conversation) }
+            case .sourceID(let id)?: replyID = bySourceID[id]
+            case .text(let t)?: replyID = byText[TextKey(conversation: m.conversation, text: t)]
             case nil: break
             }
 
@@ -88,32 +95,25 @@ struct ImportWriter {
             try insert.bind(12, occurrence)
             try insert.bind(13, importID)
             try insert.step()
-            let located: Located
-            if database.changes == 1 {
-                let id = database.lastInsertRowID
-                located = .row(id)
-                counts.new += 1
-                for a in m.attachments {
-                    insertAttachment.reset()
-                    try insertAttachment.bind(1, id)
-                    try insertAttachment.bind(2, a.fileName)
-                    try insertAttachment.bind(3, a.mimeType)
-                    try insertAttachment.bind(4, a.info)
-                    try insertAttachment.step()
-                }
-            } else {
-                located = .duplicate(hash: hash, occurrence: occurrence)
-                counts.duplicate += 1
+            let id = database.lastInsertRowID
+            counts.new += 1
+            for a in m.attachments {
+                insertAttachment.reset()
+                try insertAttachment.bind(1, id)
+                try insertAttachment.bind(2, a.fileName)
+                try insertAttachment.bind(3, a.mimeType)
+                try insertAttachment.bind(4, a.info)
+                try insertAttachment.step()
             }
-            if let s = m.sourceID { bySourceID[s] = located }
-            if m.kind == .text || m.kind == .media { byText[TextKey(conversation: m.conversation, text: m.text)] = located }
+            if let s = m.sourceID { bySourceID[s] = id }
+            if m.kind == .text || m.kind == .media { byText[TextKey(conversation: m.conversation, text: m.text)] = id }
         }
         return counts
     }
 
-    private struct Key: Hashable { var conversation: Int; var hash: Int64 }
+    private struct Key: Hashable { var hash: Int64; var occurrence: Int64 }
+    private struct OccurrenceKey: Hashable { var conversation: Int; var hash: Int64 }
     private struct TextKey: Hashable { var conversation: Int; var text: String }
-    private enum Located { case row(Int64); case duplicate(hash: Int64, occurrence: Int64) }
 
     /// FNV-1a over sender, minute, kind and text. Minutes, because WhatsApp's Android
     /// layout drops seconds that its iOS layout and other tools keep.

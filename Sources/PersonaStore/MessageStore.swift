@@ -38,9 +38,15 @@ public final class MessageStore {
 
         let resolved = options
         let context = ImportContext(path: path, options: resolved, meNames: try meNames())
-        let batch = try Importers.parse(format: format, bytes: bytes, context: context)
+        // The digest is only recorded: compute it on the other core while this one parses.
+        let digestBox = DigestBox()
+        let digestDone = DispatchGroup()
+        DispatchQueue.global().async(group: digestDone) { digestBox.value = SHA256.hex(bytes) }
+        let parsed = Result { try Importers.parse(format: format, bytes: bytes, context: context) }
+        digestDone.wait()
+        let batch = try parsed.get()
         try cancellation?.check()
-        let digest = SHA256.hex(bytes)
+        let digest = digestBox.value
         let counts: ImportWriter.Counts = try database.transaction {
             try database.run("INSERT INTO imports(file_name, sha256, format, imported_at) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
                              [.text(name), .text(digest), .text(format.rawValue)])
@@ -136,4 +142,9 @@ public struct PersonRecord: Equatable, Sendable {
     public var name: String
     public var isMe: Bool
     public var inContacts: Bool
+}
+
+/// Carries the digest out of the worker closure (written once, read after the group's wait).
+private final class DigestBox: @unchecked Sendable {
+    var value = ""
 }

@@ -1,5 +1,8 @@
 /// The store's tables, as forward-only migrations under the namespace "store".
 /// Times are integer milliseconds since 1970 UTC; kinds are `MessageKind` raw values.
+/// (conversation_id, dedup_hash, occurrence) identifies a message; the import writer
+/// enforces it in memory inside its write transaction, because a unique index on a hash
+/// is updated in random order and cost about a third of an import's time.
 enum StoreSchema {
     static let namespace = "store"
 
@@ -58,8 +61,7 @@ enum StoreSchema {
             source_id TEXT,
             dedup_hash INTEGER NOT NULL,
             occurrence INTEGER NOT NULL,
-            import_id INTEGER NOT NULL REFERENCES imports(id),
-            UNIQUE(conversation_id, dedup_hash, occurrence)
+            import_id INTEGER NOT NULL REFERENCES imports(id)
         );
         CREATE INDEX messages_by_time ON messages(conversation_id, sent_at);
         CREATE INDEX messages_by_sender ON messages(sender_id);

@@ -65,6 +65,9 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
         guard types.count == tokens.count else {
             throw TextError.invalid("\(source): \(types.count) token types for \(tokens.count) tokens")
         }
+        guard tokens.count < Int(Int32.max) else {
+            throw TextError.invalid("\(source): \(tokens.count) tokens is more than token ids can number (\(Int32.max))")
+        }
         self.vocabularySize = tokens.count
         self.tokens = tokens
         self.types = types
@@ -106,6 +109,9 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
         self.idOfByte = idOfByte
         self.specials = SpecialTokenMatcher(specialEntries)
 
+        guard merges.count < Int(UInt32.max) else {
+            throw TextError.invalid("\(source): \(merges.count) merges is more than ranks can number")
+        }
         var table = MergeTable(expectedCount: merges.count)
         var keyBytes: [UInt8] = []
         for (rank, merge) in merges.enumerated() {
@@ -145,9 +151,13 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
             var out: [Int32] = []
             out.reserveCapacity(buffer.count / 3 + 4)
             pool.withState { state in
-                specials.split(utf8, parseControl: parseSpecialTokens, { range in
-                    self.encodePlain(utf8, range, state: &state, into: &out)
-                }, { out.append($0) })
+                var position = 0
+                while let match = specials.nextMatch(in: utf8, from: position, parseControl: parseSpecialTokens) {
+                    if position < match.start { encodePlain(utf8, position..<match.start, state: &state, into: &out) }
+                    out.append(match.id)
+                    position = match.start + match.length
+                }
+                if position < utf8.count { encodePlain(utf8, position..<utf8.count, state: &state, into: &out) }
             }
             return out
         }
@@ -241,16 +251,6 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
                 }
             }, { out.append($0) })
             return out
-        }
-    }
-
-    /// The pieces the pre-tokenizer cuts `text` into (for tests and `tokenize --pieces`).
-    func preTokenize(_ text: String) -> [String] {
-        var text = text
-        return text.withUTF8 { buffer in
-            var pieces: [Range<Int>] = []
-            preTokenizer.split(UTF8Text(bytes: buffer), 0..<buffer.count, into: &pieces)
-            return pieces.map { String(decoding: UnsafeBufferPointer(rebasing: buffer[$0]), as: UTF8.self) }
         }
     }
 }

@@ -22,7 +22,19 @@ enum ScalarClass: UInt8 {
         return nonASCII(value)
     }
 
+    /// Classes of the scalars below U+3100 (Latin to Devanagari, punctuation, symbols, dingbats),
+    /// computed once on first use (about 3 ms).
+    private static let table: [ScalarClass] = (0..<UInt32(0x3100)).map { uncachedNonASCII($0) }
+
+    @inline(__always)
     static func nonASCII(_ value: UInt32) -> ScalarClass {
+        if value < 0x3100 { return table[Int(value)] }
+        // Pictographs and emoji (U+1F300–U+1FAFF) hold no letters, numbers or spaces (So/Sk only).
+        if value >= 0x1F300 && value < 0x1FB00 { return .other }
+        return uncachedNonASCII(value)
+    }
+
+    static func uncachedNonASCII(_ value: UInt32) -> ScalarClass {
         guard let scalar = Unicode.Scalar(value) else { return .other }
         let properties = scalar.properties
         switch properties.generalCategory {

@@ -43,6 +43,9 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         guard types.count == tokens.count else {
             throw TextError.invalid("\(source): \(types.count) token types for \(tokens.count) tokens")
         }
+        guard tokens.count < Int(Int32.max) else {
+            throw TextError.invalid("\(source): \(tokens.count) tokens is more than token ids can number (\(Int32.max))")
+        }
         vocabularySize = tokens.count
         self.tokens = tokens
         self.types = types
@@ -102,6 +105,9 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             scoreRule = ScoreRule(vocabulary: vocabulary, rankOfId: rankOfId)
             pairRule = nil
         case .merges(let merges):
+            guard merges.count < Int(UInt32.max) else {
+                throw TextError.invalid("\(source): \(merges.count) merges is more than ranks can number")
+            }
             var table = MergeTable(expectedCount: merges.count)
             for (rank, merge) in merges.enumerated() {
                 let utf8 = Array(merge.utf8)
@@ -159,9 +165,13 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
             var out: [Int32] = []
             out.reserveCapacity(buffer.count / 3 + 4)
             pool.withState { state in
-                specials.split(utf8, parseControl: parseSpecialTokens, { range in
-                    self.encodePlain(utf8, range, state: &state, into: &out)
-                }, { out.append($0) })
+                var position = 0
+                while let match = specials.nextMatch(in: utf8, from: position, parseControl: parseSpecialTokens) {
+                    if position < match.start { encodePlain(utf8, position..<match.start, state: &state, into: &out) }
+                    out.append(match.id)
+                    position = match.start + match.length
+                }
+                if position < utf8.count { encodePlain(utf8, position..<utf8.count, state: &state, into: &out) }
             }
             return out
         }
@@ -212,9 +222,12 @@ public final class SentencePieceTokenizer: Tokenizer, @unchecked Sendable {
         if let rule = scoreRule { merger.mergeAll(rule, bytes: bytes) } else if let rule = pairRule { merger.mergeAll(rule, bytes: bytes) }
         merger.forEachSymbol { id, start, end in
             if id >= 0 { out.append(id); return }
-            for b in start..<end {
-                let byteId = idOfByte[Int(bytes[b])]
-                if byteId >= 0 { out.append(byteId) } else if let unknown = specialTokenIds.unknown { out.append(unknown) }
+            // Byte fallback when every byte has its <0xNN> token; otherwise one unknown token for
+            // the symbol, as Hugging Face BPE does without byte fallback.
+            if (start..<end).allSatisfy({ idOfByte[Int(bytes[$0])] >= 0 }) {
+                for b in start..<end { out.append(idOfByte[Int(bytes[b])]) }
+            } else if let unknown = specialTokenIds.unknown {
+                out.append(unknown)
             }
         }
     }

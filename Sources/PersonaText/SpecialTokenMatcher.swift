@@ -27,34 +27,38 @@ struct SpecialTokenMatcher: Sendable {
 
     var isEmpty: Bool { entries.isEmpty }
 
-    /// Splits `text` into runs of plain text and matched tokens, in order.
-    func split(_ text: UTF8Text, parseControl: Bool, _ onText: (Range<Int>) -> Void, _ onToken: (Int32) -> Void) {
+    /// The first token text at or after `from`: where it starts, its length and id.
+    @inline(__always)
+    func nextMatch(in text: UTF8Text, from: Int, parseControl: Bool) -> (start: Int, length: Int, id: Int32)? {
         let bytes = text.bytes
-        var plainStart = 0
-        var i = 0
         let n = bytes.count
-        if entries.isEmpty { if n > 0 { onText(0..<n) }; return }
+        guard !entries.isEmpty else { return nil }
         let (b0, b1, b2, b3) = firstBytes
-        outer: while i < n {
+        var i = from
+        while i < n {
             let b = bytes[i]
             let word = b < 64 ? b0 : b < 128 ? b1 : b < 192 ? b2 : b3
             if word & (UInt64(1) << UInt64(b & 63)) != 0 {
-                let list = candidates[Int(b)]
-                for e in list where (parseControl || !e.isControl) && e.bytes.count <= n - i {
+                for e in candidates[Int(b)] where (parseControl || !e.isControl) && e.bytes.count <= n - i {
                     let matches = e.bytes.withUnsafeBytes { eb in
                         memcmpEqual(eb.baseAddress!, UnsafeRawPointer(bytes.baseAddress! + i), e.bytes.count)
                     }
-                    if matches {
-                        if plainStart < i { onText(plainStart..<i) }
-                        onToken(e.id)
-                        i += e.bytes.count
-                        plainStart = i
-                        continue outer
-                    }
+                    if matches { return (i, e.bytes.count, e.id) }
                 }
             }
             i += 1
         }
-        if plainStart < n { onText(plainStart..<n) }
+        return nil
+    }
+
+    /// Splits `text` into runs of plain text and matched tokens, in order.
+    func split(_ text: UTF8Text, parseControl: Bool, _ onText: (Range<Int>) -> Void, _ onToken: (Int32) -> Void) {
+        var position = 0
+        while let match = nextMatch(in: text, from: position, parseControl: parseControl) {
+            if position < match.start { onText(position..<match.start) }
+            onToken(match.id)
+            position = match.start + match.length
+        }
+        if position < text.count { onText(position..<text.count) }
     }
 }

@@ -1,5 +1,7 @@
 /// A tokenizer that matches the model's own (Hugging Face) tokenizer token for token.
 /// Implementations: byte-level BPE (GPT-2 family) and SentencePiece-style BPE (Llama 2 family).
+/// Both are immutable after loading and safe to use from several threads at once (each keeps a
+/// few locked encode caches, and a thread takes a free one).
 public protocol Tokenizer: AnyObject {
     /// Number of entries in the vocabulary (ids are 0..<vocabularySize).
     var vocabularySize: Int { get }

@@ -69,6 +69,31 @@ final class TokenizerBehaviourTests: XCTestCase {
         XCTAssertEqual(mismatches.reduce(0, +), 0)
     }
 
+    /// Any text comes back from decode(encode(text)), and plain encoding never yields a special token.
+    func testRandomTextRoundTrips() throws {
+        let byteLevel = try DefaultModelTokenizer.get()
+        let sentencePiece = try makeSentencePiece()
+        var rng = SplitMix(seed: 11)
+        let pieces = ["a", "Z", "7", " ", "  ", "\n", "\t", "'s", "é", "日本", "👍🏽", "👨‍👩‍👧", "<|im_end|>", "<s>", "<|", "\u{0}", "\u{7f}",
+                      "\u{a0}", "\u{2028}", "ﬁ", "e\u{301}", "１２", "٣", "hello", "world", "!!", "http://x.y/z?q=1"]
+        for _ in 0..<400 {
+            let text = (0..<Int(rng.next() % 24)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+            for t in [byteLevel, sentencePiece as Tokenizer] {
+                let plain = t.encode(text, parseSpecialTokens: false)
+                XCTAssertFalse(plain.contains { t.isSpecial($0) }, text.debugDescription)
+                XCTAssertEqual(t.decode(plain), text, text.debugDescription)
+            }
+            // SentencePiece puts a dummy-prefix ▁ after each special token, so only byte-level
+            // round-trips parsed special tokens exactly.
+            XCTAssertEqual(byteLevel.decode(byteLevel.encode(text, parseSpecialTokens: true)), text, text.debugDescription)
+            for t in [byteLevel, sentencePiece as Tokenizer] {
+                var stream = StreamingDecoder(tokenizer: t)
+                let streamed = t.encode(text, parseSpecialTokens: false).map { stream.append($0) }.joined() + stream.finish()
+                XCTAssertEqual(streamed, text, "streamed \(text.debugDescription)")
+            }
+        }
+    }
+
     // MARK: Streaming decode
 
     func testStreamingDecodeHoldsBackSplitEmoji() throws {

@@ -92,6 +92,13 @@ extension BenchTable {
     ]
 }
 
+/// Processor time of this process (user + system), which other processes on the machine do not inflate.
+private func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
 private func tokenizeBench(_ ctx: CommandContext) throws -> BenchReport {
     let modelPath = ctx.arguments.string("model") ?? defaultModelPath
     let runs = max(1, ctx.arguments.int("runs") ?? 3)
@@ -121,18 +128,21 @@ private func tokenizeBench(_ ctx: CommandContext) throws -> BenchReport {
     var ids: [[Int32]] = []
     var tokenCount = 0
     var single: [Double] = []
+    var singleCPU: [Double] = []
     for _ in 0..<runs {
         let fresh = try gguf.map { try loadTokenizer(gguf: $0) } ?? loadTokenizer(path: modelPath)
         var produced: [[Int32]] = []
         produced.reserveCapacity(messages.count)
-        let start = monotonicSeconds()
+        let start = monotonicSeconds(), startCPU = processCPUSeconds()
         for m in messages { produced.append(fresh.encode(m, parseSpecialTokens: true)) }
         single.append(monotonicSeconds() - start)
+        singleCPU.append(processCPUSeconds() - startCPU)
         ids = produced
     }
     tokenCount = ids.reduce(0) { $0 + $1.count }
     report.results.append(BenchResult(name: "persona encode, 1 thread", unit: "MB/s", samples: single.map { megabytes / $0 }))
     report.results.append(BenchResult(name: "persona encode, 1 thread", unit: "Mtok/s", samples: single.map { Double(tokenCount) / $0 / 1e6 }))
+    report.results.append(BenchResult(name: "persona encode, 1 thread, CPU time", unit: "MB/s", samples: singleCPU.map { megabytes / $0 }))
 
     if threads > 1 {
         var multi: [Double] = []
@@ -154,14 +164,20 @@ private func tokenizeBench(_ ctx: CommandContext) throws -> BenchReport {
     if let gguf {
         let (peer, reason) = try HuggingFacePeer.run(tokenizerJSON: try huggingFaceTokenizerJSON(gguf: gguf), texts: messages, runs: runs)
         if let peer, !peer.seconds.isEmpty {
-            report.results.append(BenchResult(name: "HF tokenizers \(peer.version) encode_batch, 1 thread", unit: "MB/s",
+            report.results.append(BenchResult(name: "HF tokenizers \(peer.version) \(peer.method), 1 thread", unit: "MB/s",
                                               samples: peer.seconds.map { megabytes / $0 }))
-            report.results.append(BenchResult(name: "HF tokenizers \(peer.version) encode_batch, 1 thread", unit: "Mtok/s",
+            report.results.append(BenchResult(name: "HF tokenizers \(peer.version) \(peer.method), 1 thread", unit: "Mtok/s",
                                               samples: peer.seconds.map { Double(tokenCount) / $0 / 1e6 }))
-            let ours = BenchResult(name: "", unit: "", samples: single).value
-            let theirs = BenchResult(name: "", unit: "", samples: peer.seconds).value
-            report.results.append(BenchResult(name: "speed-up over HF, 1 thread", value: theirs / ours, unit: "x", runs: 1,
-                                              min: theirs / ours, max: theirs / ours))
+            if !peer.cpuSeconds.isEmpty {
+                report.results.append(BenchResult(name: "HF tokenizers \(peer.version) \(peer.method), 1 thread, CPU time", unit: "MB/s",
+                                                  samples: peer.cpuSeconds.map { megabytes / $0 }))
+            }
+            func ratio(_ name: String, _ theirs: [Double], _ ours: [Double]) {
+                let r = BenchResult(name: "", unit: "", samples: theirs).value / BenchResult(name: "", unit: "", samples: ours).value
+                report.results.append(BenchResult(name: name, value: r, unit: "x", runs: 1, min: r, max: r))
+            }
+            ratio("speed-up over HF, 1 thread", peer.seconds, single)
+            if !peer.cpuSeconds.isEmpty { ratio("speed-up over HF, 1 thread, CPU time", peer.cpuSeconds, singleCPU) }
             let differing = zip(ids, peer.ids).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
             if peer.ids.count != ids.count {
                 report.notes.append("ids: HF returned \(peer.ids.count) encodings for \(ids.count) messages")
@@ -170,7 +186,8 @@ private func tokenizeBench(_ ctx: CommandContext) throws -> BenchReport {
             } else {
                 report.notes.append("ids: \(differing.count) of \(ids.count) messages differ from HF tokenizers (first: #\(differing[0]) \(messages[differing[0]].debugDescription))")
             }
-            report.notes.append("peer: \(HuggingFacePeer.python) with RAYON_NUM_THREADS=1, the tokenizer.json built from the GGUF's vocabulary and merges")
+            report.notes.append("peer: \(HuggingFacePeer.python) with RAYON_NUM_THREADS=1, the tokenizer.json built from the GGUF's vocabulary and merges; medians "
+                                + peer.medians.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", megabytes / $0.value)) MB/s" }.joined(separator: ", "))
         } else {
             report.notes.append("peer: not measured: \(reason ?? "no timings")")
         }

@@ -44,6 +44,8 @@ struct CSVReader {
                             break
                         }
                         if c == 0x0A { currentLine += 1 }
+                        // Line ends inside text become \n, whatever system wrote the file.
+                        if c == 0x0D { escaped = true }
                         i += 1
                     }
                     guard closed else {
@@ -80,6 +82,11 @@ struct CSVReader {
             out.reserveCapacity(f.end - f.start)
             var i = f.start
             while i < f.end {
+                if b[i] == 0x0D {
+                    out.append(0x0A)
+                    i += i + 1 < f.end && b[i + 1] == 0x0A ? 2 : 1
+                    continue
+                }
                 out.append(b[i])
                 if b[i] == 0x22, i + 1 < f.end, b[i + 1] == 0x22 { i += 2 } else { i += 1 }
             }

@@ -8,9 +8,11 @@ enum ChatDBImporter {
     static let appleEpoch: Int64 = 978_307_200
 
     static func parse(path: String, bytes: [UInt8], context: ImportContext) throws -> ImportBatch {
-        // Opened read-only and immutable: the export must not be changed by reading it.
+        // Opened read-only: the export must not be changed by reading it. A copy with no
+        // -wal beside it is opened immutable (no -shm is created); with one, SQLite must read it.
         var handle: OpaquePointer?
-        let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+        let hasWAL = FileManager.default.fileExists(atPath: path + "-wal")
+        let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + (hasWAL ? "?mode=ro" : "?immutable=1")
         let rc = sqlite3_open_v2(uri, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nil)
         guard rc == SQLITE_OK, let handle else {
             if let handle { sqlite3_close_v2(handle) }

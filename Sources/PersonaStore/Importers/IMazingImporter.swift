@@ -31,6 +31,8 @@ enum IMazingImporter {
         let minimumColumns = [session, date, type, textColumn].max() ?? 0
         var senderSets: [Int: Set<Int>] = [:]
         var sessionCache: (String, Int)?
+        // Matching a sender normalizes their handles, which costs microseconds: once per sender, not per row.
+        var personCache: [String: Int] = [:]
 
         while try reader.next(into: &fields) {
             let line = reader.recordLine
@@ -56,11 +58,17 @@ enum IMazingImporter {
             }
             let typeText = value(type) ?? ""
             var sender: Int?
-            switch typeText.lowercased() {
+            switch typeText == "Incoming" ? "incoming" : typeText == "Outgoing" ? "outgoing" : typeText.lowercased() {
             case "outgoing", "sent": sender = me
             case "incoming", "received":
                 let address = value(senderID), name = value(senderName)
-                let who = batch.person(address: address, name: name ?? (address == nil ? sessionName : nil), defaultCountry: country)
+                let cacheKey = (address ?? "") + "\u{1F}" + (name ?? "") + "\u{1F}" + sessionName
+                let who: Int
+                if let cached = personCache[cacheKey] { who = cached }
+                else {
+                    who = batch.person(address: address, name: name ?? (address == nil ? sessionName : nil), defaultCountry: country)
+                    personCache[cacheKey] = who
+                }
                 senderSets[conversation, default: []].insert(who)
                 sender = who
             case "notification", "system", "": sender = nil

@@ -128,12 +128,12 @@ enum TextDecoding {
                 else if c & 0xF0 == 0xE0 { length = 3 }
                 else if c & 0xF8 == 0xF0, c <= 0xF4 { length = 4 }
                 else { throw context.fail("byte \(offset + i)", "not UTF-8 text (byte 0x\(String(c, radix: 16))); expected UTF-8 or UTF-16") }
+                for j in 1..<min(length, n - i) where b[i + j] & 0xC0 != 0x80 {
+                    throw context.fail("byte \(offset + i)", "not UTF-8 text (byte 0x\(String(c, radix: 16)) starts a character that is not completed); expected UTF-8 or UTF-16")
+                }
                 if i + length > n {
                     if allowTruncated { return }
                     throw context.fail("byte \(offset + i)", "UTF-8 text ends in the middle of a character")
-                }
-                for j in 1..<length where b[i + j] & 0xC0 != 0x80 {
-                    throw context.fail("byte \(offset + i)", "not UTF-8 text (bad continuation byte); expected UTF-8 or UTF-16")
                 }
                 i += length
             }

@@ -187,9 +187,8 @@ enum WhatsAppImporter {
                 let nameLimit = min(firstEnd, bodyStart + 120)
                 while i + 1 < nameLimit {
                     if b[i] == 0x3A, b[i + 1] == 0x20 {
-                        var nameStart = bodyStart
-                        skipMarks(b, &nameStart, i)
-                        sender = Bytes.string(b, nameStart, i).trimmingCharacters(in: .whitespaces.union(HandleNormalizer.invisibleMarks))
+                        let (nameStart, nameEnd) = trimmedRange(b, bodyStart, i)
+                        sender = Bytes.string(b, nameStart, nameEnd)
                         textStart = i + 2
                         break
                     }
@@ -198,14 +197,15 @@ enum WhatsAppImporter {
                 var t = textStart
                 let before = t
                 skipMarks(b, &t, firstEnd)
-                if t > before { markedSystem = true }
+                // iOS marks app notices with U+200E; Android gives them no sender instead.
+                if t > before, h.bracketed { markedSystem = true }
                 var text = Bytes.string(b, t, firstEnd)
                 if r.lines.count > 1 {
                     for (s, e) in r.lines.dropFirst() { text += "\n" + Bytes.string(b, s, e) }
                 }
                 var kind = MessageKind.text
                 var edited = false, deleted = false
-                if text.hasSuffix("<This message was edited>") {
+                if text.utf8.last == UInt8(ascii: ">"), text.hasSuffix("<This message was edited>") {
                     edited = true
                     text = String(text.dropLast("<This message was edited>".count))
                     while let last = text.unicodeScalars.last, last == " " || last == "\u{200E}" || last == "\u{00A0}" { text.unicodeScalars.removeLast() }
@@ -304,9 +304,43 @@ enum WhatsAppImporter {
                                "GIF omitted", "document omitted", "Contact card omitted", "<attached:", "(file attached)"]
 
     static func isMediaPlaceholder(_ text: String) -> Bool {
-        if text == "<Media omitted>" { return true }
-        for m in mediaMarkers where text.hasPrefix(m) || text.hasSuffix(m) || (m == "<attached:" && text.contains(m)) { return true }
-        return text.hasSuffix(" omitted") && !text.contains("\n") && text.count < 40 && text.split(separator: " ").count <= 3
+        // Most messages end in none of the markers' last bytes: decide those without searching.
+        switch text.utf8.last {
+        case UInt8(ascii: ">"):
+            return text == "<Media omitted>" || text.hasPrefix("<attached:") || text.contains("<attached:")
+        case UInt8(ascii: ")"):
+            return text.hasSuffix("(file attached)")
+        case UInt8(ascii: "d"):
+            guard text.hasSuffix(" omitted"), text.utf8.count < 40, !text.utf8.contains(0x0A) else { return false }
+            return mediaMarkers.contains { text.hasSuffix($0) } || text.split(separator: " ").count <= 3
+        default:
+            return false
+        }
+    }
+
+    /// The range without spaces, no-break spaces and direction marks at either end.
+    static func trimmedRange(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (Int, Int) {
+        var s = start, e = end
+        while s < e {
+            if b[s] == 0x20 || b[s] == 0x09 { s += 1; continue }
+            if s + 1 < e, b[s] == 0xC2, b[s + 1] == 0xA0 { s += 2; continue }
+            if s + 2 < e, isMark(b[s], b[s + 1], b[s + 2]) { s += 3; continue }
+            break
+        }
+        while e > s {
+            if b[e - 1] == 0x20 || b[e - 1] == 0x09 { e -= 1; continue }
+            if e - 2 >= s, b[e - 2] == 0xC2, b[e - 1] == 0xA0 { e -= 2; continue }
+            if e - 3 >= s, isMark(b[e - 3], b[e - 2], b[e - 1]) { e -= 3; continue }
+            break
+        }
+        return (s, e)
+    }
+
+    /// U+200E/F, U+202A–U+202F, U+2066–U+2069 and U+FEFF in UTF-8.
+    @inline(__always) static func isMark(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Bool {
+        if a == 0xE2, b == 0x80, c == 0x8E || c == 0x8F || (0xAA...0xAF).contains(c) { return true }
+        if a == 0xE2, b == 0x81, (0xA6...0xA9).contains(c) { return true }
+        return a == 0xEF && b == 0xBB && c == 0xBF
     }
 
     static func isDeletedNotice(_ text: String) -> Bool {

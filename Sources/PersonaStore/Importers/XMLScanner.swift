@@ -62,10 +62,12 @@ struct XMLScanner {
                 guard i > keyStart else { throw fail(i, "unexpected character in <\(name)>; expected an attribute") }
                 let key = String(decoding: bytes[keyStart..<i], as: UTF8.self)
                 while i < n, isSpace(bytes[i]) { i += 1 }
+                guard i < n else { throw fail(tagStart, "the file ends inside <\(name)>; it may be truncated") }
                 guard i < n, bytes[i] == 0x3D else { throw fail(i, "attribute '\(key)' of <\(name)> has no value") }
                 i += 1
                 while i < n, isSpace(bytes[i]) { i += 1 }
-                guard i < n, bytes[i] == 0x22 || bytes[i] == 0x27 else { throw fail(i, "attribute '\(key)' of <\(name)> is not quoted") }
+                guard i < n else { throw fail(tagStart, "the file ends inside <\(name)>; it may be truncated") }
+                guard bytes[i] == 0x22 || bytes[i] == 0x27 else { throw fail(i, "attribute '\(key)' of <\(name)> is not quoted") }
                 let quote = bytes[i]
                 i += 1
                 let valueStart = i

@@ -1,1 +1,0 @@
-// Tests of the PersonaData layer live in this folder.

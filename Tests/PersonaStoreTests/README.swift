@@ -1,1 +1,0 @@
-// Tests of the PersonaStore layer live in this folder.
