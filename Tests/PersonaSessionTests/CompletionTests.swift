@@ -103,3 +103,17 @@ final class ProgressOutputTests: XCTestCase {
         XCTAssertEqual(bar, drawn + "\r\u{1B}[K" + drawn + "\r\u{1B}[K")
     }
 }
+
+final class PeopleCompletionTests: XCTestCase {
+    func testPeopleCompleteFromTheStoreOnceItExists() throws {
+        let dir = try TestPaths.temporaryDirectory("people")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let bench = Workbench(workspacePath: dir + "/ws", output: CapturedOutput())
+        // No store yet: nothing is offered, and nothing is created.
+        XCTAssertEqual(Completion.complete(line: "messages person=Pr", bench: bench).candidates, [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/ws"))
+        try bench.execute(line: "demo-data \(dir)/exports; import \(dir)/exports me=\"Sam Rivera\" timezone=UTC")
+        XCTAssertEqual(Completion.complete(line: "messages person=Pr", bench: bench).candidates, ["person=Priya Nair"])
+        XCTAssertEqual(LineLexer.quote("person=Priya Nair"), #"person="Priya Nair""#)
+    }
+}
