@@ -191,7 +191,7 @@ extension CommandTable {
                 try InspectSupport.writePicture(Data(svg.utf8), to: svgPath, kind: "SVG", ctx)
             }
             if let pngPath = ctx.arguments.string("png") {
-                let cell = pictureWindow.count > 48 ? 4 : 8
+                let cell = max(4, min(32, 480 / pictureWindow.count))  // about 480 pixels a side
                 let image = try AttentionRaster.image(pattern, heads: heads, window: pictureWindow, cell: cell)
                 let png = try PNGEncoder.encode(width: image.width, height: image.height, rgb: image.rgb)
                 try InspectSupport.writePicture(Data(png), to: pngPath, kind: "PNG (\(image.width)×\(image.height), no labels: the SVG has them)", ctx)
