@@ -28,8 +28,14 @@ enum InspectSupport {
         return (String(name), index)
     }
 
+    /// A token's text; a token holding part of a UTF-8 character (pieces of an emoji) shows
+    /// its bytes as `\xF0\x9F` instead of replacement characters.
     static func label(_ loaded: LoadedModel) -> (Int32) -> String {
-        { loaded.tokenizer.decode([$0]) }
+        { id in
+            let bytes = loaded.tokenizer.tokenBytes(id)
+            if let text = String(validating: bytes, as: UTF8.self) { return text }
+            return bytes.map { $0 < 0x80 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }.joined()
+        }
     }
 
     /// The tokens of a text argument (words joined by spaces), with special-token text parsed.
