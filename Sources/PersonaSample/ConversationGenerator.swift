@@ -148,6 +148,8 @@ public final class ConversationGenerator {
             if cancellation?.isCancelled == true { break }
             let begin = index == 0 ? (request.start ?? "") : ""
             let ids = prompt(request, turns: written, next: speaker, begin: begin)
+            // A turn that might not fit in the context is not begun: the conversation ends here.
+            if ids.count + settings.maxTokens + 1 > source.capacity { break }
             stream(transcriptLike ? "\(speaker):" + (begin.isEmpty ? "" : " " + begin) : "\(speaker): \(begin)")
             var decoder = StreamingDecoder(tokenizer: tokenizer)
             var streamedNewline = false
