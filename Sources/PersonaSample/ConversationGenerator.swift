@@ -56,13 +56,14 @@ public final class ConversationGenerator {
     let settings: SamplerSettings
     let table: TokenByteTable
 
-    public init(model: LlamaModel, tokenizer: Tokenizer, settings: SamplerSettings, capacity: Int) throws {
+    public init(model: LlamaModel, tokenizer: Tokenizer, settings: SamplerSettings, capacity: Int,
+                adapter: ProjectionAdapter? = nil) throws {
         guard tokenizer.vocabularySize == model.config.vocabSize else {
             throw SampleError.source("the tokenizer has \(tokenizer.vocabularySize) tokens, the model \(model.config.vocabSize)")
         }
         self.tokenizer = tokenizer
         self.settings = settings
-        source = ModelLogitsSource(model: model, capacity: capacity)
+        source = ModelLogitsSource(model: model, capacity: capacity, adapter: adapter)
         table = TokenByteTable(TokenizerVocabulary(tokenizer))
     }
 
