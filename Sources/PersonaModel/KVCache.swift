@@ -45,6 +45,21 @@ public final class KVCache {
 
     func advance(by n: Int) { count += n }
 
+    /// An independent copy of the filled positions (beam search and several candidates
+    /// continue one prompt in different ways). `config` must be the one the cache was made for.
+    public func copy(config: LlamaConfig) throws -> KVCache {
+        let twin = try KVCache(config: config, capacity: capacity)
+        guard twin.kvWidth == kvWidth, twin.keys.count == keys.count else {
+            throw ModelError.invalid("KV cache: copy asked for a model of another shape")
+        }
+        for layer in keys.indices {
+            twin.keys[layer].pointer.update(from: keys[layer].pointer, count: count * kvWidth)
+            twin.values[layer].pointer.update(from: values[layer].pointer, count: count * kvWidth)
+        }
+        twin.count = count
+        return twin
+    }
+
     /// Bytes held (both tensors, all layers).
     public var byteCount: Int { 2 * keys.count * capacity * kvWidth * MemoryLayout<Float>.stride }
 }

@@ -31,14 +31,16 @@ public enum CommandTable {
     public static func command(named name: String) -> CommandSpec? { byName[name] }
 
     /// Finds the command the words start with (two-word names first) and the words left over.
-    public static func resolve(_ words: [String]) throws -> (CommandSpec, [String]) {
+    /// `extra` commands (a session's own, see `Workbench.extraCommands`) come first.
+    public static func resolve(_ words: [String], extra: [CommandSpec] = []) throws -> (CommandSpec, [String]) {
         guard let first = words.first else { throw CommandError.unknownCommand("", suggestion: nil) }
-        if words.count >= 2, let two = byName[first + " " + words[1]] {
+        func find(_ name: String) -> CommandSpec? { extra.first { $0.name == name } ?? byName[name] }
+        if words.count >= 2, let two = find(first + " " + words[1]) {
             return (two, Array(words.dropFirst(2)))
         }
-        if let one = byName[first] { return (one, Array(words.dropFirst())) }
-        let attempted = words.count >= 2 && all.contains { $0.name.hasPrefix(first + " ") } ? first + " " + words[1] : first
-        let names = all.map(\.name)
+        if let one = find(first) { return (one, Array(words.dropFirst())) }
+        let names = all.map(\.name) + extra.map(\.name)
+        let attempted = words.count >= 2 && names.contains { $0.hasPrefix(first + " ") } ? first + " " + words[1] : first
         throw CommandError.unknownCommand(attempted, suggestion: closestMatch(attempted, in: names))
     }
 }
@@ -55,7 +57,7 @@ extension Workbench {
     }
 
     private func run(words: [String]) throws {
-        let (spec, rest) = try CommandTable.resolve(words)
+        let (spec, rest) = try CommandTable.resolve(words, extra: extraCommands)
         let arguments = spec.takesRawWords ? Arguments(rawWords: rest, spec: spec) : try Arguments(words: rest, spec: spec)
         commandDepth += 1
         defer { commandDepth -= 1 }

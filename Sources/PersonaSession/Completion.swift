@@ -80,8 +80,8 @@ public enum Completion {
         // `let NAME = COMMAND …` completes COMMAND as a command of its own.
         if first == "let" {
             if words.count == 2 { return ["="] }
-            if words.count >= 3, words[1] == "=" {
-                return candidatesFor(words: Array(words.dropFirst(2)), partial: partial, bench: bench)
+            if words.count >= 3, words[2] == "=" {
+                return candidatesFor(words: Array(words.dropFirst(3)), partial: partial, bench: bench)
             }
             return []
         }
@@ -95,6 +95,10 @@ public enum Completion {
             spec = one; given = Array(words.dropFirst())
         } else {
             return result
+        }
+        // `help COMMAND` completes command names.
+        if spec.name == "help" {
+            return result + (given.isEmpty ? commandWords(after: nil) : given.count == 1 ? commandWords(after: given[0]) : [])
         }
         return result + argumentCandidates(spec: spec, given: given, partial: partial, bench: bench)
     }
@@ -169,7 +173,7 @@ public enum Completion {
 
     /// Candidate values of one argument type.
     static func values(for type: ValueType, partial: String, bench: Workbench) -> [String] {
-        var result = providers[type]?(bench) ?? []
+        var result = (providers[type]?(bench) ?? []) + (builtInSources[type]?(bench) ?? [])
         switch type {
         case .object(let kind): result += bench.names(of: kind)
         case .objectName: result += bench.objects.map(\.name)
@@ -212,7 +216,7 @@ public enum Completion {
         var result: [String] = []
         for name in names where name.hasPrefix(base) && (base.hasPrefix(".") || !name.hasPrefix(".")) {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
             result.append(shownDirectory + name + (isDirectory.boolValue ? "/" : ""))
         }
         return result

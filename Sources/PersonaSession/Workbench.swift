@@ -80,6 +80,9 @@ public final class Workbench {
     public var diagnostics: OutputSink = StandardError()
     public var progress: ProgressReporter = SilentProgress()
     public var cancellation: CancellationToken
+    /// Commands of this session only, found before the table's (a program embedding the
+    /// workbench, or a test, adds its own).
+    public var extraCommands: [CommandSpec] = []
     /// Set by `quit`; the REPL and script runners stop reading when it is true.
     public var wantsToQuit = false
 

@@ -92,10 +92,11 @@ struct BPEMerger {
 
     private mutating func scanMerge<Rule: MergeRule>(_ rule: Rule, bytes: UnsafeBufferPointer<UInt8>) {
         let n = id.count
-        pairKey = [UInt64](repeating: UInt64.max, count: n)
+        pairKey.removeAll(keepingCapacity: true)
         for k in 0..<(n - 1) {
-            pairKey[k] = rule.merge(left: id[k], right: id[k + 1], bytes: bytes, leftStart: Int(start[k]), rightEnd: Int(end[k + 1]))
+            pairKey.append(rule.merge(left: id[k], right: id[k + 1], bytes: bytes, leftStart: Int(start[k]), rightEnd: Int(end[k + 1])))
         }
+        pairKey.append(UInt64.max)
         while true {
             var best = UInt64.max, bestIndex = -1
             var k = 0

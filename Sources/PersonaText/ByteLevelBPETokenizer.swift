@@ -253,14 +253,4 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
             return out
         }
     }
-
-    /// The pieces the pre-tokenizer cuts `text` into (for tests and `tokenize --pieces`).
-    func preTokenize(_ text: String) -> [String] {
-        var text = text
-        return text.withUTF8 { buffer in
-            var pieces: [Range<Int>] = []
-            preTokenizer.split(UTF8Text(bytes: buffer), 0..<buffer.count, into: &pieces)
-            return pieces.map { String(decoding: UnsafeBufferPointer(rebasing: buffer[$0]), as: UTF8.self) }
-        }
-    }
 }

@@ -15,7 +15,7 @@ struct PieceCache {
     private var table = ByteStringTable(expectedCount: 1 << 14)
     /// For each entry: count, then the ids.
     private var ids: [Int32] = []
-    static let maxEntries = 1 << 17
+    static let maxEntries = 1 << 16
     static let maxPieceBytes = 96
 
     @inline(__always)

@@ -45,48 +45,7 @@ extension CommandTable {
                                            details: { loaded.details }))
             ctx.print("\(name): \(loaded.summary)")
         },
-        CommandSpec("loss", summary: "Per-token loss of texts under a model",
-                    details: """
-                    Each text is tokenized with the model's own tokenizer (no BOS added; special-token text \
-                    such as <|im_end|> becomes its token). With --json, texts are read one JSON string per line \
-                    from standard input (or given as arguments), and each prints one line: \
-                    {"ids": […], "nll": […], "mean": x, "top5": [[id, logit], …]}, where nll[i] is the loss of \
-                    token i+1 given tokens 0…i and top5 is at the final position. A line may also be a JSON \
-                    array of token ids.
-                    """,
-                    examples: ["loss \"Hello there\"", "loss --json < texts.jsonl", "loss --json model=smol \"Hi\""],
-                    arguments: [
-                        .variadic("text", required: false, "texts to score (default: lines of standard input with --json)"),
-                        .keyed("model", .object(.model), "the model (default: the default model)"),
-                        .flag("json", "one JSON object per text"),
-                    ]) { ctx in
-            let loaded = try ctx.loadedModel(ctx.arguments.string("model"))
-            let json = ctx.arguments.flag("json")
-            var inputs: [LossInput] = ctx.arguments.variadic.map { .text($0) }
-            if inputs.isEmpty {
-                guard json else { throw CommandError.missingArgument(command: "loss", argument: "text") }
-                var lineNumber = 0
-                while let line = readLine(strippingNewline: true) {
-                    lineNumber += 1
-                    if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-                    inputs.append(try LossInput.parse(jsonLine: line, lineNumber: lineNumber))
-                }
-            }
-            for input in inputs {
-                try ctx.cancellation.check()
-                let ids: [Int32]
-                switch input {
-                case .text(let text): ids = loaded.tokenizer.encode(text, parseSpecialTokens: true)
-                case .ids(let given): ids = given
-                }
-                let losses = try loaded.model.tokenLosses(ids, topK: 5)
-                if json {
-                    ctx.print(lossJSON(losses))
-                } else {
-                    printLossTable(ctx, losses, loaded)
-                }
-            }
-        },
+        // `loss` (with its --json form for scripts) is declared with the inspect commands.
     ]
 }
 
@@ -120,18 +79,6 @@ func lossJSON(_ l: TokenLosses) -> String {
     let mean = l.mean.map { $0.isFinite ? "\($0)" : "null" } ?? "null"
     let top = l.top.map { "[\($0.id), \(jsonNumber($0.logit))]" }.joined(separator: ", ")
     return "{\"ids\": [\(ids)], \"nll\": [\(nll)], \"mean\": \(mean), \"top5\": [\(top)]}"
-}
-
-private func printLossTable(_ ctx: CommandContext, _ l: TokenLosses, _ loaded: LoadedModel) {
-    var rows: [[String]] = [["#", "token", "loss", "p"]]
-    for (i, id) in l.ids.enumerated() {
-        let text = loaded.tokenizer.decode([id]).debugDescription
-        if i == 0 { rows.append(["0", text, "-", "-"]); continue }
-        let nll = l.nll[i - 1]
-        rows.append([String(i), text, String(format: "%.3f", nll), String(format: "%.3f", exp(-Double(nll)))])
-    }
-    ctx.printTable(rows, rightAligned: [0, 2, 3])
-    if let mean = l.mean { ctx.print(String(format: "mean loss %.4f, perplexity %.2f", mean, exp(mean))) }
 }
 
 extension BenchTable {

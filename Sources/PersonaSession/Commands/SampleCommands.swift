@@ -1,6 +1,10 @@
 import Foundation
 import PersonaCore
+import PersonaData
+import PersonaModel
 import PersonaSample
+import PersonaStore
+import PersonaText
 
 /// A named sampler of the session: its settings, turned into a chain when a generation
 /// knows the model's vocabulary.
@@ -175,7 +179,7 @@ extension CommandTable {
             if logits.count > 50 { ctx.print("(first 50 of \(logits.count) tokens shown)") }
             ctx.print("chain: " + (chain.description.isEmpty ? "plain softmax" : chain.description) + (chain.isGreedy ? " → greedy" : " → sample"))
         },
-    ]
+    ] + generationCommands
 }
 
 extension BenchTable {
@@ -248,15 +252,329 @@ enum SamplingBenchmark {
             logits.withUnsafeBufferPointer { _ = Sampler.logProbability(of: 3, in: $0) }
         }
         results.append(BenchResult(name: "model log-probability of the token", unit: "µs/token", samples: logProbSamples.map { $0 * 1e6 }))
+        // The peer figure: one decode step of the default model (KV cache, greedy), when it is here.
+        let modelPath = DefaultModel.resolve(ctx.arguments.string("model"))
+        var decodeStep: Double?
+        if FileManager.default.fileExists(atPath: modelPath) {
+            let loaded = try LoadedModel.open(path: modelPath, threads: ctx.arguments.int("threads") ?? ctx.bench.settings.threads)
+            let source = ModelLogitsSource(model: loaded.model, capacity: 256)
+            let prompt = loaded.tokenizer.encode("<|im_start|>user\nTell me a short story about a lighthouse keeper and a storm.<|im_end|>\n<|im_start|>assistant\n")
+            var buffer = [Float](repeating: 0, count: loaded.model.config.vocabSize)
+            var state = try buffer.withUnsafeMutableBufferPointer { try source.start(prompt: prompt, logits: $0) }
+            var steps: [Double] = []
+            for _ in 0..<min(runs, 128) {
+                try ctx.cancellation.check()
+                let next = Int32(buffer.indices.max { buffer[$0] < buffer[$1] } ?? 0)
+                let t0 = monotonicSeconds()
+                try buffer.withUnsafeMutableBufferPointer { try source.advance(&state, by: next, logits: $0) }
+                steps.append(monotonicSeconds() - t0)
+            }
+            let result = BenchResult(name: "decode step of the default model (peer)", unit: "µs/token", samples: steps.map { $0 * 1e6 })
+            results.append(result)
+            decodeStep = result.value
+        }
         if let fullChain = results.first(where: { $0.name == "full chain" }),
            let logProb = results.first(where: { $0.name == "model log-probability of the token" }) {
             let perToken = fullChain.value + logProb.value
+            if let decodeStep {
+                notes.append(String(format: "full chain + log-probability = %.1f µs = %.2f%% of the measured decode step (%.0f µs)", perToken, perToken / decodeStep * 100, decodeStep))
+            }
             for step in [2.0, 7.0] {
-                notes.append(String(format: "full chain + log-probability = %.1f µs = %.2f%% of a %.0f ms decode step", perToken, perToken / (step * 1000) * 100, step))
+                notes.append(String(format: "full chain + log-probability = %.2f%% of a %.0f ms decode step", perToken / (step * 1000) * 100, step))
             }
         }
         notes.append("logits: Gaussian (σ 2.5) with 20 strong candidates (+8 to +14); flat: the Gaussian alone")
-        notes.append("vocabulary \(vocabularySize), history \(prompt.count) prompt + \(generated.count) generated tokens, synthetic logits; decode step of the default model: measured by 'bench decode' once the model layer is merged")
+        notes.append("vocabulary \(vocabularySize), history \(prompt.count) prompt + \(generated.count) generated tokens, synthetic logits")
         return BenchReport(bench: "generate", results: results, notes: notes)
     }
+}
+
+// MARK: Generation
+
+/// The sample area's session state: the regurgitation index over the owner's messages
+/// (built once per session, rebuilt when the number of messages changes).
+final class SampleState {
+    var finder: RegurgitationFinder?
+    var indexedCount = -1
+    /// The conversation `chat` is in, if any.
+    var chat: ChatSession?
+}
+
+/// A conversation typed one line at a time: the person types as `user`, the model answers
+/// as `persona`; the model's KV cache and the seeded generator carry over between lines.
+final class ChatSession {
+    let key: String
+    let persona: String
+    let user: String
+    let generator: ConversationGenerator
+    let layout: ChunkLayout
+    let samplerName: String
+    let settings: SamplerSettings
+    let seed: UInt64
+    let modelPath: String
+    var rng: SeededGenerator
+    var history: [(speaker: String, text: String)] = []
+
+    init(key: String, persona: String, user: String, generator: ConversationGenerator, layout: ChunkLayout,
+         samplerName: String, settings: SamplerSettings, seed: UInt64, modelPath: String) {
+        self.key = key; self.persona = persona; self.user = user; self.generator = generator; self.layout = layout
+        self.samplerName = samplerName; self.settings = settings; self.seed = seed; self.modelPath = modelPath
+        rng = SeededGenerator(seed: seed)
+    }
+}
+
+/// Generations saved in the workspace database, so that each can be reproduced exactly.
+enum GenerationLog {
+    static let namespace = "sample"
+    static let migrations = [
+        """
+        CREATE TABLE generations(
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            model TEXT NOT NULL,
+            adapter TEXT,
+            sampler TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            seed INTEGER NOT NULL,
+            format TEXT,
+            speakers TEXT,
+            prompt TEXT NOT NULL,
+            output TEXT NOT NULL,
+            repetition TEXT,
+            regurgitation TEXT
+        )
+        """,
+    ]
+
+    static func save(_ ctx: CommandContext, kind: String, model: String, sampler: String, settings: SamplerSettings, seed: UInt64,
+                     format: String?, speakers: String?, prompt: String, output: String, repetition: String?, regurgitation: String?) throws -> Int64 {
+        let db = try ctx.messageStore().database
+        try db.migrate(namespace: namespace, migrations: migrations)
+        func opt(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+        try db.run("""
+            INSERT INTO generations(created_at, kind, model, adapter, sampler, settings, seed, format, speakers, prompt, output, repetition, regurgitation)
+            VALUES (datetime('now'), ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(kind), .text(model), .text(sampler), .text(settings.changedAssignments.joined(separator: " ")),
+                  .int(Int64(bitPattern: seed)), opt(format), opt(speakers), .text(prompt), .text(output), opt(repetition), opt(regurgitation)])
+        return try db.scalarInt("SELECT last_insert_rowid()") ?? 0
+    }
+}
+
+extension CommandTable {
+    /// The sampler named by `sampler=` (defaults when none), and the seed this run uses:
+    /// the sampler's own, or one drawn from the session's generator (recorded either way).
+    static func samplerAndSeed(_ ctx: CommandContext) throws -> (name: String, settings: SamplerSettings, seed: UInt64) {
+        var settings = SamplerSettings()
+        var name = "default"
+        if let n = ctx.arguments.string("sampler") {
+            settings = try samplerObject(ctx, n).settings
+            name = n
+        }
+        let seed = settings.seed ?? ctx.bench.rng.next()
+        return (name, settings, seed)
+    }
+
+    static func regurgitationFinder(_ ctx: CommandContext) throws -> RegurgitationFinder? {
+        let state = ctx.bench.state(SampleState.self) { SampleState() }
+        let messages = try ctx.messageStore().messageTexts(fromMe: true)
+        if messages.isEmpty { return nil }
+        if state.finder == nil || state.indexedCount != messages.count {
+            state.finder = RegurgitationFinder(messages: messages.map { RegurgitationFinder.Message(id: $0.id, text: $0.text) })
+            state.indexedCount = messages.count
+        }
+        return state.finder
+    }
+
+    static let generationCommands: [CommandSpec] = [
+        CommandSpec("generate", summary: "Write a conversation between two people with the model (both sides)",
+                    details: """
+                    The conversation is written in the dataset format the model or adapter was trained with, turn by turn: \
+                    a turn ends at the speaker boundary (transcript, donner) or the end-of-turn token (chat). Tokens stream \
+                    as they come; Ctrl-C stops and keeps what was written. Afterwards: the repetition score and the longest \
+                    stretch copied from your own messages (flagged above 40 characters). Every generation is saved with its \
+                    model, sampler settings and seed.
+                    """,
+                    examples: ["generate as=Ed with=Alice turns=8 sampler=warm", "generate as=Ed with=Alice format=chat start=\"are you still coming\""],
+                    arguments: [
+                        .keyed("as", .string, required: true, "who writes the first turn (the persona)"),
+                        .keyed("with", .string, required: true, "the other person"),
+                        .keyed("turns", .int, default: "8", "turns to write"),
+                        .keyed("sampler", .object(.sampler), "the sampler (default: plain sampling)"),
+                        .keyed("format", .choice(["transcript", "donner", "chat"]), default: "transcript", "the dataset format to write in"),
+                        .keyed("markup", .choice(ChatMarkupName.allCases.map(\.rawValue)), default: "chatml", "chat format: the template family"),
+                        .keyed("start", .string, "text the first turn begins with"),
+                        .keyed("relationship", .string, "chat format: how they are related (\"his sister\")"),
+                        .keyed("ban_names", .string, "names that must not appear (comma-separated)"),
+                        .keyed("model", .object(.model), "the model (default: the default model)"),
+                        .flag("nosave", "do not save the generation"),
+                    ]) { ctx in
+            let a = ctx.arguments
+            let me = try a.required("as"), them = try a.required("with")
+            guard me != them else { throw CommandError.badValue(command: "generate", argument: "with", value: them, expected: "someone other than \(me)") }
+            let turns = a.int("turns", default: 8)
+            guard (1...200).contains(turns) else { throw CommandError.badValue(command: "generate", argument: "turns", value: String(turns), expected: "1 to 200") }
+            let (samplerName, settings, seed) = try samplerAndSeed(ctx)
+            var parameters = DatasetParameters()
+            parameters.format = ChunkFormatName(rawValue: a.string("format", default: "transcript")) ?? .transcript
+            parameters.chatMarkup = ChatMarkupName(rawValue: a.string("markup", default: "chatml")) ?? .chatML
+            let layout = try ChunkLayout(parameters: parameters)
+            let loaded = try ctx.loadedModel(a.string("model"))
+            let capacity = min(loaded.model.config.contextLength, 256 + turns * (settings.maxTokens + 24))
+            let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings, capacity: capacity)
+            let request = ConversationRequest(me: me, them: them, firstSpeaker: me, turns: turns, layout: layout,
+                                              date: Date(timeIntervalSince1970: 1_710_000_000),
+                                              relationship: a.string("relationship"), start: a.string("start"),
+                                              bannedNames: SamplerSettings.parseList(a.string("ban_names") ?? "").filter { !$0.isEmpty })
+            var rng = SeededGenerator(seed: seed)
+            let started = monotonicSeconds()
+            let written = try generator.generate(request, rng: &rng, cancellation: ctx.cancellation) { ctx.bench.output.write($0) }
+            let seconds = monotonicSeconds() - started
+            let tokens = written.reduce(0) { $0 + $1.tokenCount }
+            let transcript = written.map { "\($0.speaker): \($0.text)" }.joined(separator: "\n")
+            if ctx.cancellation.isCancelled { ctx.print("(stopped: kept \(written.count) turns)") }
+            ctx.print(String(format: "%d turns, %d tokens, %.1f tokens/s, seed %llu", written.count, tokens, Double(tokens) / max(seconds, 1e-9), seed))
+            let repetition = RepetitionScore.measure(transcript)
+            ctx.print(repetition.summary)
+            var regurgitationLine: String?
+            if let finder = try regurgitationFinder(ctx) {
+                if let match = finder.longestCopy(in: written.map(\.text).joined(separator: "\n")) {
+                    regurgitationLine = "longest copy from your messages: \(match.characterCount) characters"
+                        + (match.flagged ? " — FLAGGED (over \(finder.threshold))" : "")
+                        + ", message #\(match.messageId): \"\(match.text)\""
+                } else {
+                    regurgitationLine = "nothing copied from your messages"
+                }
+            } else {
+                regurgitationLine = "regurgitation check skipped: no messages of yours in the store"
+            }
+            if let regurgitationLine { ctx.print(regurgitationLine) }
+            if !a.flag("nosave") {
+                let id = try GenerationLog.save(ctx, kind: "conversation", model: loaded.path, sampler: samplerName, settings: settings, seed: seed,
+                                                format: parameters.format.rawValue + (parameters.format == .chat ? "/" + parameters.chatMarkup.rawValue : ""),
+                                                speakers: "\(me),\(them)", prompt: a.string("start") ?? "", output: transcript,
+                                                repetition: repetition.summary, regurgitation: regurgitationLine)
+                ctx.print("saved as generation \(id)")
+            }
+        },
+        CommandSpec("chat", summary: "Talk with the model: you type one side, it answers as the other, streaming",
+                    details: """
+                    Each 'chat say="…"' adds your line and streams the model's answer as the persona; the conversation \
+                    (and the model's cache) carries on until 'chat --reset' or a change of people, format, sampler or model. \
+                    With 'both=N' the model then writes N more turns for both sides. Ctrl-C stops and keeps what was written.
+                    """,
+                    examples: ["chat as=Alice with=Ed say=\"are you coming tonight?\"", "chat as=Alice with=Ed say=\"ok see you\" both=4", "chat --reset"],
+                    arguments: [
+                        .keyed("as", .string, "who the model is"),
+                        .keyed("with", .string, default: "me", "who you are"),
+                        .keyed("say", .string, "your line"),
+                        .keyed("both", .int, default: "0", "then let the model write this many turns for both sides"),
+                        .keyed("sampler", .object(.sampler), "the sampler (default: plain sampling)"),
+                        .keyed("format", .choice(["transcript", "donner", "chat"]), default: "transcript", "the dataset format to write in"),
+                        .keyed("markup", .choice(ChatMarkupName.allCases.map(\.rawValue)), default: "chatml", "chat format: the template family"),
+                        .keyed("model", .object(.model), "the model (default: the default model)"),
+                        .flag("reset", "forget the conversation"),
+                    ]) { ctx in
+            let a = ctx.arguments
+            let state = ctx.bench.state(SampleState.self) { SampleState() }
+            if a.flag("reset") {
+                state.chat = nil
+                ctx.print("chat reset")
+                if !a.has("as") { return }
+            }
+            let persona = try a.required("as"), user = a.string("with", default: "me")
+            guard persona != user else { throw CommandError.badValue(command: "chat", argument: "as", value: persona, expected: "someone other than \(user)") }
+            let both = a.int("both", default: 0)
+            guard (0...100).contains(both) else { throw CommandError.badValue(command: "chat", argument: "both", value: String(both), expected: "0 to 100") }
+            let key = [persona, user, a.string("format", default: "transcript"), a.string("markup", default: "chatml"),
+                       a.string("sampler") ?? "", a.string("model") ?? ""].joined(separator: "\u{1}")
+            if state.chat?.key != key {
+                let (samplerName, settings, seed) = try samplerAndSeed(ctx)
+                var parameters = DatasetParameters()
+                parameters.format = ChunkFormatName(rawValue: a.string("format", default: "transcript")) ?? .transcript
+                parameters.chatMarkup = ChatMarkupName(rawValue: a.string("markup", default: "chatml")) ?? .chatML
+                let loaded = try ctx.loadedModel(a.string("model"))
+                let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings,
+                                                          capacity: loaded.model.config.contextLength)
+                state.chat = ChatSession(key: key, persona: persona, user: user, generator: generator,
+                                         layout: try ChunkLayout(parameters: parameters), samplerName: samplerName,
+                                         settings: settings, seed: seed, modelPath: loaded.path)
+                ctx.print("new chat: you are \(user), the model is \(persona) (seed \(seed))")
+            }
+            guard let chat = state.chat else { return }
+            if let line = a.string("say") {
+                chat.history.append((user, line))
+                ctx.print("\(user): \(line)")
+            }
+            let turns = 1 + both
+            let request = ConversationRequest(me: user, them: persona, firstSpeaker: persona, turns: turns, layout: chat.layout,
+                                              date: Date(timeIntervalSince1970: 1_710_000_000), history: chat.history)
+            var rng = chat.rng
+            let written = try chat.generator.generate(request, rng: &rng, cancellation: ctx.cancellation) { ctx.bench.output.write($0) }
+            chat.rng = rng
+            for t in written { chat.history.append((t.speaker, t.text)) }
+            if ctx.cancellation.isCancelled { ctx.print("(stopped: kept what was written)") }
+            let transcript = chat.history.map { "\($0.speaker): \($0.text)" }.joined(separator: "\n")
+            let repetition = RepetitionScore.measure(transcript)
+            if repetition.fellIntoLoop { ctx.print(repetition.summary) }
+            if let finder = try regurgitationFinder(ctx), let match = finder.longestCopy(in: written.map(\.text).joined(separator: "\n")), match.flagged {
+                ctx.print("copied \(match.characterCount) characters from your message #\(match.messageId): \"\(match.text)\"")
+            }
+            _ = try GenerationLog.save(ctx, kind: "chat", model: chat.modelPath, sampler: chat.samplerName, settings: chat.settings,
+                                       seed: chat.seed, format: chat.layout.format.rawValue, speakers: "\(persona),\(user)",
+                                       prompt: a.string("say") ?? "", output: written.map { "\($0.speaker): \($0.text)" }.joined(separator: "\n"),
+                                       repetition: repetition.summary, regurgitation: nil)
+        },
+        CommandSpec("complete", summary: "Continue a text: n candidates side by side with per-token log-probabilities",
+                    details: "Each candidate lists its tokens with the model's log-probability of each (before the sampler's changes), so samplers can be compared on the same prompt.",
+                    examples: ["complete \"Alice: are you coming tonight?\\nEd:\" sampler=warm", "complete \"Once upon a time\" sampler=beams"],
+                    arguments: [
+                        .positional("text", .string, "the prompt"),
+                        .keyed("sampler", .object(.sampler), "the sampler (its n, max_tokens, mode…)"),
+                        .keyed("model", .object(.model), "the model (default: the default model)"),
+                        .flag("tokens", "list every token with its log-probability"),
+                        .flag("nosave", "do not save the generation"),
+                    ]) { ctx in
+            let a = ctx.arguments
+            let text = try a.required("text").replacingOccurrences(of: "\\n", with: "\n")
+            let (samplerName, settings, seed) = try samplerAndSeed(ctx)
+            let loaded = try ctx.loadedModel(a.string("model"))
+            var ids: [Int32] = []
+            if loaded.tokenizer.specialTokenIds.addsBOS, let bos = loaded.tokenizer.specialTokenIds.bos { ids.append(bos) }
+            ids += loaded.tokenizer.encode(text, parseSpecialTokens: false)
+            guard !ids.isEmpty else { throw CommandError.badValue(command: "complete", argument: "text", value: text, expected: "some text") }
+            let table = TokenByteTable(TokenizerVocabulary(loaded.tokenizer))
+            let sampler = try Sampler(settings: settings, vocabularySize: loaded.model.config.vocabSize, vocabulary: table)
+            let source = ModelLogitsSource(model: loaded.model, capacity: ids.count + settings.maxTokens + 1)
+            var rng = SeededGenerator(seed: seed)
+            var ends = Set<Int32>()
+            if let eos = loaded.tokenizer.specialTokenIds.eos { ends.insert(eos) }
+            let candidates = try sampler.generate(source: source, prompt: ids, endTokens: ends, rng: &rng, cancellation: ctx.cancellation)
+            var rows = [["#", "tokens", "sum log p", "mean log p", "score", "ended by", "text"]]
+            for (i, c) in candidates.enumerated() {
+                let sum = c.logProbabilities.reduce(0.0) { $0 + Double($1) }
+                let mean = c.logProbabilities.isEmpty ? 0 : sum / Double(c.logProbabilities.count)
+                let shown = c.text.replacingOccurrences(of: "\n", with: "⏎")
+                rows.append([String(i + 1), String(c.tokens.count), String(format: "%.2f", sum), String(format: "%.3f", mean),
+                             String(format: "%.3f", c.score), c.stopReason.rawValue, shown])
+            }
+            ctx.printTable(rows, rightAligned: [0, 1, 2, 3, 4])
+            if a.flag("tokens") {
+                for (i, c) in candidates.enumerated() {
+                    ctx.print("candidate \(i + 1):")
+                    let pieces = zip(c.tokens, c.logProbabilities).map { t, lp in
+                        "\(jsonString(String(decoding: loaded.tokenizer.tokenBytes(t), as: UTF8.self)))\(String(format: "%.2f", lp))"
+                    }
+                    ctx.print("  " + pieces.joined(separator: " "))
+                }
+            }
+            ctx.print("seed \(seed)")
+            if !a.flag("nosave") {
+                let output = candidates.map(\.text).joined(separator: "\n---\n")
+                let id = try GenerationLog.save(ctx, kind: "completion", model: loaded.path, sampler: samplerName, settings: settings, seed: seed,
+                                                format: nil, speakers: nil, prompt: text, output: output, repetition: nil, regurgitation: nil)
+                ctx.print("saved as generation \(id)")
+            }
+        },
+    ]
 }

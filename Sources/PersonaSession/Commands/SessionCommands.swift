@@ -56,11 +56,12 @@ extension CommandTable {
                 "let", summary: "Run a command and give the object it creates a name",
                 details: """
                 let NAME = COMMAND … runs COMMAND and names the object it creates NAME (letters, digits, \
-                '_', '-', '.'; starting with a letter). A command that declares a name= argument is given \
-                name=NAME; otherwise the last object the command registered is renamed. An object already \
+                '_', '-', '.'; starting with a letter). A command whose first argument is the object's \
+                name (model NAME PATH) gets NAME there, one with a name= argument gets name=NAME; \
+                otherwise the last object the command registered is renamed. An object already \
                 called NAME is replaced. It is an error when the command creates no object.
                 """,
-                examples: ["let base = load models/SmolLM2-135M-Instruct.Q4_1.gguf", "let hot = sampler temperature=1.2"],
+                examples: ["let base = model models/SmolLM2-135M-Instruct.Q4_1.gguf", "let hot = sampler temperature=1.2"],
                 arguments: [
                     .positional("name", .string, "the name to give"),
                     .variadic("command", .string, "'=' then the command that creates the object"),
@@ -108,15 +109,15 @@ extension CommandTable {
             guard seconds >= 0, seconds <= 86_400 else {
                 throw CommandError.badValue(command: "sleep", argument: "seconds", value: String(seconds), expected: "0 to 86400")
             }
-            let tenths = Int((seconds * 10).rounded(.up))
+            let milliseconds = Int((seconds * 1000).rounded(.up))
             let start = monotonicSeconds()
-            ctx.progress.begin("sleep", total: tenths, unit: "0.1 s")
+            ctx.progress.begin("sleep", total: milliseconds, unit: "ms")
             defer { ctx.progress.finish() }
             while true {
                 try ctx.cancellation.check()
                 let elapsed = monotonicSeconds() - start
                 if elapsed >= seconds { break }
-                ctx.progress.advance(to: min(tenths, Int(elapsed * 10)))
+                ctx.progress.advance(to: min(milliseconds, Int(elapsed * 1000)))
                 usleep(UInt32(min(0.02, seconds - elapsed) * 1_000_000) + 1)
             }
         },
@@ -138,7 +139,8 @@ extension CommandTable {
                     rates ('456 tokens/s', '12.5 MB/s') become <rate>; durations ('0.123 s', '12.3 ms', '4s') \
                     become <time>; the workspace path becomes <workspace>, the current folder <cwd>, and paths \
                     under the temporary folder (/tmp/…) <tmp>; runs of spaces count as one and trailing \
-                    spaces are ignored. Everything else must match exactly.
+                    spaces are ignored. Everything else must match exactly. Recordings write <workspace> and \
+                    <cwd> in place of those folders, so a session file names no one's home folder.
                     --update replays and rewrites the recorded outputs (atomically; an unrecorded error stops \
                     it and leaves the file as it was, unless --keep-going, which records the error).
                     Relative paths in a file are relative to the current folder: run sessions/ from the \
@@ -279,13 +281,18 @@ extension CommandTable {
                                         expected: "letters, digits, '_', '-' or '.', starting with a letter")
         }
         var command = Array(words.dropFirst(2))
-        let (spec, rest) = try CommandTable.resolve(command)
-        let takesName = spec.arguments.contains { $0.name == "name" && $0.role == .keyed }
-        if takesName {
+        let (spec, rest) = try CommandTable.resolve(command, extra: bench.extraCommands)
+        let keyedName = spec.arguments.contains { $0.name == "name" && $0.role == .keyed }
+        // `model NAME PATH`: a command whose first positional is its object's name gets it there.
+        let positionalName = spec.arguments.first { $0.role == .positional }?.name.lowercased() == "name"
+        let takesName = keyedName || positionalName
+        if keyedName {
             if rest.contains(where: { $0.hasPrefix("name=") || $0 == "--name" || $0.hasPrefix("--name=") }) {
                 throw CommandError.failed(command: "let", reason: "give the name once: 'let \(name) = \(spec.name) …' without name=")
             }
             command.append("name=\(name)")
+        } else if positionalName {
+            command.insert(name, at: command.count - rest.count)
         }
         let mark = bench.registrationMark
         try bench.execute(words: command)

@@ -13,6 +13,9 @@ import Foundation
 /// 4. Runs of spaces count as one space and trailing spaces are ignored, so that a table
 ///    whose columns widen with a changed figure still compares equal.
 ///
+/// Recordings (`record`, `run --update`) already write rule 3's `<workspace>` and `<cwd>`
+/// in place of those folders.
+///
 /// Everything else must match exactly: counts, losses, token ids and generated text are
 /// deterministic for a given seed and thread count.
 public struct OutputNormaliser {
@@ -51,9 +54,18 @@ public struct OutputNormaliser {
     private static let duration = try! NSRegularExpression(pattern: number + #"\s?(?:ns|µs|us|ms|s|sec|secs|seconds|min|h)\b"#)
     private static let spaces = try! NSRegularExpression(pattern: " {2,}")
 
-    public func normalise(_ line: String) -> String {
+    /// The workspace and current folder as placeholders: what a recording writes, so that
+    /// a shared session file names no one's home folder and checks from any workspace.
+    public func anonymise(_ line: String) -> String {
         var s = line
         for (path, placeholder) in literalPaths { s = s.replacingOccurrences(of: path, with: placeholder) }
+        return s
+    }
+
+    public func anonymise(_ lines: [String]) -> [String] { lines.map(anonymise) }
+
+    public func normalise(_ line: String) -> String {
+        var s = anonymise(line)
         for folder in temporaryFolders { s = OutputNormaliser.replacePaths(under: folder, in: s) }
         s = OutputNormaliser.replace(OutputNormaliser.rate, in: s, with: "<rate>")
         s = OutputNormaliser.replace(OutputNormaliser.duration, in: s, with: "<time>")

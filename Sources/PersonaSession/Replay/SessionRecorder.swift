@@ -54,7 +54,8 @@ public final class SessionRecorder {
         bench.output = screen
         if let failure { captured.write(SessionFile.errorPrefix + describeError(failure) + "\n") }
         var entry = LineLexer.join(words) + "\n"
-        for line in SessionFile.lines(of: captured.text) { entry += SessionFile.outputLine(line) + "\n" }
+        let normaliser = OutputNormaliser(workspacePath: bench.workspacePath)
+        for line in normaliser.anonymise(SessionFile.lines(of: captured.text)) { entry += SessionFile.outputLine(line) + "\n" }
         do { try append(entry) } catch {
             // A recording that cannot be written stops, but the command's own result stands.
             bench.recorder = nil

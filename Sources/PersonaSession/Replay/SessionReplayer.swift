@@ -73,7 +73,7 @@ public enum SessionReplayer {
             if let failure, failure is Cancelled { throw failure }
             if let failure { sink.write(SessionFile.errorPrefix + describeError(failure) + "\n") }
             sink.finish()
-            let actual = SessionFile.lines(of: sink.captured)
+            let actual = normaliser.anonymise(SessionFile.lines(of: sink.captured))
             let label = String(command.text.trimmingCharacters(in: .whitespaces).prefix(60))
 
             if options.check {

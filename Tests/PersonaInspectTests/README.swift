@@ -1,1 +1,0 @@
-// Tests of the PersonaInspect layer live in this folder.
