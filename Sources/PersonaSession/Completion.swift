@@ -173,7 +173,7 @@ public enum Completion {
 
     /// Candidate values of one argument type.
     static func values(for type: ValueType, partial: String, bench: Workbench) -> [String] {
-        var result = providers[type]?(bench) ?? []
+        var result = (providers[type]?(bench) ?? []) + (builtInSources[type]?(bench) ?? [])
         switch type {
         case .object(let kind): result += bench.names(of: kind)
         case .objectName: result += bench.objects.map(\.name)

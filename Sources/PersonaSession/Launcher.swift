@@ -40,7 +40,12 @@ public enum Launcher {
         }
 
         let bench = Workbench(workspacePath: Workspace.resolve(explicit: workspace), cancellation: CancellationToken.interrupt)
-        bench.progress = TerminalProgress.forStandardError()
+        if isatty(STDERR_FILENO) != 0 {
+            let progress = TerminalProgress()
+            bench.progress = progress
+            bench.output = ProgressAwareOutput(StandardOutput(), progress: progress)
+            bench.diagnostics = ProgressAwareOutput(StandardError(), progress: progress)
+        }
         InterruptHandling.install()
 
         if commandString == nil, rest.isEmpty {

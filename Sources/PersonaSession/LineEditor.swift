@@ -128,13 +128,21 @@ final class LineEditor {
         let result = Completion.complete(line: line, bench: bench)
         guard !result.candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
 
+        // What was typed of the word, quotes included (the partial has them removed).
+        let typed = String(String.UnicodeScalarView(line.unicodeScalars.dropFirst(result.start)))
         var replacement = result.commonPrefix
-        if result.candidates.count == 1, !Completion.Result.isOpenEnded(replacement) { replacement += " " }
-        if replacement != result.partial {
-            if replacement.hasPrefix(result.partial) {
-                _ = el_insertstr(el, String(replacement.dropFirst(result.partial.count)))
+        if result.candidates.count == 1 {
+            // A name with spaces ("Ada Quill") is written quoted, so it stays one word.
+            replacement = LineLexer.quote(replacement)
+            if !Completion.Result.isOpenEnded(replacement) { replacement += " " }
+        } else if replacement != LineLexer.quote(replacement) {
+            replacement = result.partial   // a shared prefix that would need quotes: just list
+        }
+        if replacement != result.partial, replacement != typed {
+            if replacement.hasPrefix(typed) {
+                _ = el_insertstr(el, String(replacement.dropFirst(typed.count)))
             } else {
-                el_deletestr(el, Int32(result.partial.unicodeScalars.count))
+                el_deletestr(el, Int32(typed.unicodeScalars.count))
                 _ = el_insertstr(el, replacement)
             }
             return UInt8(CC_REFRESH)

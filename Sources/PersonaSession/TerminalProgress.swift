@@ -57,6 +57,15 @@ public final class TerminalProgress: ProgressReporter {
         if !tasks.isEmpty { draw(force: true) }
     }
 
+    /// Runs `body` (which prints to the same terminal) with the bar out of the way: the bar's
+    /// line is cleared first and drawn again after, so output never lands beside it.
+    public func interleave(_ body: () -> Void) {
+        guard !tasks.isEmpty else { body(); return }
+        emit("\r\u{1B}[K")
+        body()
+        draw(force: true)
+    }
+
     private func draw(force: Bool) {
         let now = clock()
         guard let task = tasks.last, force || now - lastDraw >= interval else { return }
@@ -122,4 +131,16 @@ public final class TerminalProgress: ProgressReporter {
             }
         }
     }
+}
+
+/// Output that shares the terminal with a progress bar (see `TerminalProgress.interleave`).
+public final class ProgressAwareOutput: OutputSink {
+    private let inner: OutputSink
+    private let progress: TerminalProgress
+
+    public init(_ inner: OutputSink, progress: TerminalProgress) {
+        self.inner = inner; self.progress = progress
+    }
+
+    public func write(_ text: String) { progress.interleave { inner.write(text) } }
 }

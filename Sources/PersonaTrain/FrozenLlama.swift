@@ -178,7 +178,7 @@ extension FrozenLlama {
     /// are dequantized tile by tile when training needs them).
     public convenience init(model: LlamaModel, source: String) throws {
         let c = model.config, w = model.weights
-        guard c.headDim * c.nHeads == c.dModel, c.ropeDimensions == c.headDim, c.ropeScaling == nil else {
+        guard c.headDim * c.nHeads == c.dModel, c.ropeDimensions == c.headDim, c.ropeScaling == RopeScaling.none else {
             throw TrainError.invalid("training supports Llama models with head size × heads = hidden size, full-width RoPE and no RoPE scaling")
         }
         let shape = ModelShape(layers: c.nLayers, hidden: c.dModel, heads: c.nHeads, kvHeads: c.nKVHeads, intermediate: c.dFF,

@@ -101,6 +101,25 @@ final class GoldenForwardTests: XCTestCase {
         XCTAssertEqual(cached, uncached)
     }
 
+    /// `loss --json`'s path: text through the model's own tokenizer, then `tokenLosses`.
+    func testTokenLossesOfTextsThroughTheTokenizer() throws {
+        _ = try loadModel()
+        let loaded = try LoadedModel.open(path: TestPaths.defaultModel, threads: 2)
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden + "/forward-cases.json"))
+        let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for c in try XCTUnwrap(root["cases"] as? [[String: Any]]).prefix(2) {
+            let text = try XCTUnwrap(c["text"] as? String)
+            let ids = loaded.tokenizer.encode(text, parseSpecialTokens: true)
+            XCTAssertEqual(ids.map { Int($0) }, try XCTUnwrap(c["ids"] as? [Int]))
+            let losses = try loaded.model.tokenLosses(ids, topK: 5)
+            XCTAssertTrue(compare(losses.nll, try XCTUnwrap(c["nll"] as? [Double]), atol: 1e-3).passed)
+            XCTAssertEqual(try XCTUnwrap(losses.mean), try XCTUnwrap(c["mean_loss"] as? Double), accuracy: 2e-4)
+            XCTAssertEqual(losses.top.map(\.id), try XCTUnwrap(c["top5_last"] as? [[Double]]).map { Int($0[0]) })
+        }
+        XCTAssertTrue(try loaded.model.tokenLosses([]).nll.isEmpty)
+        XCTAssertEqual(try loaded.model.tokenLosses([1]).top.count, 5)
+    }
+
     func testDefaultModelStaysQuantizedInMemory() throws {
         let model = try loadModel()
         let formats = Dictionary(uniqueKeysWithValues: model.weights.formatCounts.map { ($0.format, $0.count) })

@@ -83,3 +83,37 @@ final class TerminalProgressTests: XCTestCase {
         XCTAssertEqual(TerminalProgress.formatClock(3725), "1:02:05")
     }
 }
+
+final class ProgressOutputTests: XCTestCase {
+    func testOutputClearsTheBarAndRedrawsIt() throws {
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        defer { close(fds[0]) }
+        let progress = TerminalProgress(fileDescriptor: fds[1], interval: 0, clock: { 1 })
+        let printed = CapturedOutput()
+        let output = ProgressAwareOutput(printed, progress: progress)
+        output.write("before\n")
+        progress.begin("work", total: 2, unit: "steps")
+        output.write("during\n")
+        progress.finish()
+        close(fds[1])
+        let bar = String(decoding: FileHandle(fileDescriptor: fds[0]).readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(printed.text, "before\nduring\n")
+        let drawn = "\r\u{1B}[Kwork  [....................]  0/2 steps"
+        XCTAssertEqual(bar, drawn + "\r\u{1B}[K" + drawn + "\r\u{1B}[K")
+    }
+}
+
+final class PeopleCompletionTests: XCTestCase {
+    func testPeopleCompleteFromTheStoreOnceItExists() throws {
+        let dir = try TestPaths.temporaryDirectory("people")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let bench = Workbench(workspacePath: dir + "/ws", output: CapturedOutput())
+        // No store yet: nothing is offered, and nothing is created.
+        XCTAssertEqual(Completion.complete(line: "messages person=Pr", bench: bench).candidates, [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/ws"))
+        try bench.execute(line: "demo-data \(dir)/exports; import \(dir)/exports me=\"Sam Rivera\" timezone=UTC")
+        XCTAssertEqual(Completion.complete(line: "messages person=Pr", bench: bench).candidates, ["person=Priya Nair"])
+        XCTAssertEqual(LineLexer.quote("person=Priya Nair"), #"person="Priya Nair""#)
+    }
+}

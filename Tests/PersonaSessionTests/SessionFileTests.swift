@@ -220,12 +220,18 @@ final class LetTests: XCTestCase {
                                     arguments: [.keyed("name", .string, default: "auto", "its name")]) { ctx in
             ctx.bench.register(NamedObject(name: ctx.arguments.string("name") ?? "auto", kind: .model, summary: "named", value: Thing()))
         }
-        bench.extraCommands = [makeAnonymous, makeNamed]
+        let makePositional = CommandSpec("test positional", summary: "makes an object named by its first argument",
+                                         arguments: [.positional("name", .string, "its name"), .positional("size", .int, "a size")]) { ctx in
+            ctx.bench.register(NamedObject(name: try ctx.arguments.required("name"), kind: .run, summary: "positional", value: Thing()))
+        }
+        bench.extraCommands = [makeAnonymous, makeNamed, makePositional]
         do {
             try bench.execute(line: "let hot = test make")
             XCTAssertEqual(bench.objects.map(\.name), ["hot"])
             try bench.execute(line: "let base = test named")
             XCTAssertEqual(bench.objects.map(\.name), ["hot", "base"])
+            try bench.execute(line: "let r1 = test positional 3")
+            XCTAssertEqual(bench.objects.map(\.name), ["hot", "base", "r1"])
             XCTAssertThrowsError(try bench.execute(line: "let x = echo hi")) {
                 XCTAssertEqual($0 as? CommandError, .failed(command: "let", reason: "'echo' created no object to name"))
             }
@@ -233,6 +239,6 @@ final class LetTests: XCTestCase {
             XCTAssertThrowsError(try bench.execute(line: "let x test make"))
         }
         try bench.execute(line: "drop hot")
-        XCTAssertEqual(bench.objects.map(\.name), ["base"])
+        XCTAssertEqual(bench.objects.map(\.name), ["base", "r1"])
     }
 }

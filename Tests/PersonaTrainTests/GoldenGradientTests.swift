@@ -1,6 +1,7 @@
 import Foundation
 import PersonaCore
 import PersonaTensor
+import PersonaModel
 import PersonaTestSupport
 import XCTest
 @testable import PersonaTrain
@@ -69,5 +70,21 @@ final class GoldenGradientTests: XCTestCase {
         let lossReport = compare(losses, expectedLosses, atol: 1e-3)
         print("golden: loss \(loss) vs \(expectedLoss); worst grad-norm rel diff \(worst.ratio) at \(worst.name); full grad \(report.worstDifference / largest) of max; AdamW losses \(losses) vs \(expectedLosses)")
         XCTAssertTrue(lossReport.passed, "losses after 1, 2, 3 AdamW steps: \(losses) vs \(expectedLosses)")
+    }
+}
+
+/// The frozen base seen through the model layer's loaded weights equals the one read from
+/// the GGUF directly.
+final class FrozenBaseBridgeTests: XCTestCase {
+    func testLoadedModelAndGGUFGiveTheSameLosses() throws {
+        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel) else { throw XCTSkip("default model missing") }
+        let direct = try FrozenLlama.load(gguf: TestPaths.defaultModel)
+        let loaded = try LoadedModel.open(path: TestPaths.defaultModel)
+        let bridged = try FrozenLlama(model: loaded.model, source: "loaded")
+        XCTAssertEqual(direct.shape, bridged.shape)
+        let batch = try TrainingBatch(sequences: [[1, 4093, 198, 7356, 42, 359, 392, 1361]])
+        let a = try TrainingGraph(model: direct, maxSequences: 1, maxLength: 8, rank: 1).tokenLosses(batch: batch, adapter: nil)
+        let b = try TrainingGraph(model: bridged, maxSequences: 1, maxLength: 8, rank: 1).tokenLosses(batch: batch, adapter: nil)
+        XCTAssertTrue(compare(b, a, atol: 1e-5).passed)
     }
 }

@@ -71,7 +71,9 @@ enum DataCommandSupport {
     }
 
     static func namedObject(_ d: Dataset) -> NamedObject {
-        NamedObject(name: d.name, kind: .dataset, summary: summary(d), value: d) { details(d) }
+        var object = NamedObject(name: d.name, kind: .dataset, summary: summary(d), value: d) { details(d) }
+        object.indexCount = d.chunks.count   // Tab completes `NAME[` with chunk indices
+        return object
     }
 
     static func summary(_ d: Dataset) -> String {

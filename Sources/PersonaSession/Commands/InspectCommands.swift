@@ -28,8 +28,14 @@ enum InspectSupport {
         return (String(name), index)
     }
 
+    /// A token's text; a token holding part of a UTF-8 character (pieces of an emoji) shows
+    /// its bytes as `\xF0\x9F` instead of replacement characters.
     static func label(_ loaded: LoadedModel) -> (Int32) -> String {
-        { loaded.tokenizer.decode([$0]) }
+        { id in
+            let bytes = loaded.tokenizer.tokenBytes(id)
+            if let text = String(validating: bytes, as: UTF8.self) { return text }
+            return bytes.map { $0 < 0x80 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true) }.joined()
+        }
     }
 
     /// The tokens of a text argument (words joined by spaces), with special-token text parsed.
@@ -191,7 +197,7 @@ extension CommandTable {
                 try InspectSupport.writePicture(Data(svg.utf8), to: svgPath, kind: "SVG", ctx)
             }
             if let pngPath = ctx.arguments.string("png") {
-                let cell = pictureWindow.count > 48 ? 4 : 8
+                let cell = max(4, min(32, 480 / pictureWindow.count))  // about 480 pixels a side
                 let image = try AttentionRaster.image(pattern, heads: heads, window: pictureWindow, cell: cell)
                 let png = try PNGEncoder.encode(width: image.width, height: image.height, rgb: image.rgb)
                 try InspectSupport.writePicture(Data(png), to: pngPath, kind: "PNG (\(image.width)×\(image.height), no labels: the SVG has them)", ctx)

@@ -252,15 +252,39 @@ enum SamplingBenchmark {
             logits.withUnsafeBufferPointer { _ = Sampler.logProbability(of: 3, in: $0) }
         }
         results.append(BenchResult(name: "model log-probability of the token", unit: "µs/token", samples: logProbSamples.map { $0 * 1e6 }))
+        // The peer figure: one decode step of the default model (KV cache, greedy), when it is here.
+        let modelPath = DefaultModel.resolve(ctx.arguments.string("model"))
+        var decodeStep: Double?
+        if FileManager.default.fileExists(atPath: modelPath) {
+            let loaded = try LoadedModel.open(path: modelPath, threads: ctx.arguments.int("threads") ?? ctx.bench.settings.threads)
+            let source = ModelLogitsSource(model: loaded.model, capacity: 256)
+            let prompt = loaded.tokenizer.encode("<|im_start|>user\nTell me a short story about a lighthouse keeper and a storm.<|im_end|>\n<|im_start|>assistant\n")
+            var buffer = [Float](repeating: 0, count: loaded.model.config.vocabSize)
+            var state = try buffer.withUnsafeMutableBufferPointer { try source.start(prompt: prompt, logits: $0) }
+            var steps: [Double] = []
+            for _ in 0..<min(runs, 128) {
+                try ctx.cancellation.check()
+                let next = Int32(buffer.indices.max { buffer[$0] < buffer[$1] } ?? 0)
+                let t0 = monotonicSeconds()
+                try buffer.withUnsafeMutableBufferPointer { try source.advance(&state, by: next, logits: $0) }
+                steps.append(monotonicSeconds() - t0)
+            }
+            let result = BenchResult(name: "decode step of the default model (peer)", unit: "µs/token", samples: steps.map { $0 * 1e6 })
+            results.append(result)
+            decodeStep = result.value
+        }
         if let fullChain = results.first(where: { $0.name == "full chain" }),
            let logProb = results.first(where: { $0.name == "model log-probability of the token" }) {
             let perToken = fullChain.value + logProb.value
+            if let decodeStep {
+                notes.append(String(format: "full chain + log-probability = %.1f µs = %.2f%% of the measured decode step (%.0f µs)", perToken, perToken / decodeStep * 100, decodeStep))
+            }
             for step in [2.0, 7.0] {
-                notes.append(String(format: "full chain + log-probability = %.1f µs = %.2f%% of a %.0f ms decode step", perToken, perToken / (step * 1000) * 100, step))
+                notes.append(String(format: "full chain + log-probability = %.2f%% of a %.0f ms decode step", perToken / (step * 1000) * 100, step))
             }
         }
         notes.append("logits: Gaussian (σ 2.5) with 20 strong candidates (+8 to +14); flat: the Gaussian alone")
-        notes.append("vocabulary \(vocabularySize), history \(prompt.count) prompt + \(generated.count) generated tokens, synthetic logits; decode step of the default model: measured by 'bench decode' once the model layer is merged")
+        notes.append("vocabulary \(vocabularySize), history \(prompt.count) prompt + \(generated.count) generated tokens, synthetic logits")
         return BenchReport(bench: "generate", results: results, notes: notes)
     }
 }
@@ -272,6 +296,31 @@ enum SamplingBenchmark {
 final class SampleState {
     var finder: RegurgitationFinder?
     var indexedCount = -1
+    /// The conversation `chat` is in, if any.
+    var chat: ChatSession?
+}
+
+/// A conversation typed one line at a time: the person types as `user`, the model answers
+/// as `persona`; the model's KV cache and the seeded generator carry over between lines.
+final class ChatSession {
+    let key: String
+    let persona: String
+    let user: String
+    let generator: ConversationGenerator
+    let layout: ChunkLayout
+    let samplerName: String
+    let settings: SamplerSettings
+    let seed: UInt64
+    let modelPath: String
+    var rng: SeededGenerator
+    var history: [(speaker: String, text: String)] = []
+
+    init(key: String, persona: String, user: String, generator: ConversationGenerator, layout: ChunkLayout,
+         samplerName: String, settings: SamplerSettings, seed: UInt64, modelPath: String) {
+        self.key = key; self.persona = persona; self.user = user; self.generator = generator; self.layout = layout
+        self.samplerName = samplerName; self.settings = settings; self.seed = seed; self.modelPath = modelPath
+        rng = SeededGenerator(seed: seed)
+    }
 }
 
 /// Generations saved in the workspace database, so that each can be reproduced exactly.
@@ -407,6 +456,74 @@ extension CommandTable {
                                                 repetition: repetition.summary, regurgitation: regurgitationLine)
                 ctx.print("saved as generation \(id)")
             }
+        },
+        CommandSpec("chat", summary: "Talk with the model: you type one side, it answers as the other, streaming",
+                    details: """
+                    Each 'chat say="…"' adds your line and streams the model's answer as the persona; the conversation \
+                    (and the model's cache) carries on until 'chat --reset' or a change of people, format, sampler or model. \
+                    With 'both=N' the model then writes N more turns for both sides. Ctrl-C stops and keeps what was written.
+                    """,
+                    examples: ["chat as=Alice with=Ed say=\"are you coming tonight?\"", "chat as=Alice with=Ed say=\"ok see you\" both=4", "chat --reset"],
+                    arguments: [
+                        .keyed("as", .string, "who the model is"),
+                        .keyed("with", .string, default: "me", "who you are"),
+                        .keyed("say", .string, "your line"),
+                        .keyed("both", .int, default: "0", "then let the model write this many turns for both sides"),
+                        .keyed("sampler", .object(.sampler), "the sampler (default: plain sampling)"),
+                        .keyed("format", .choice(["transcript", "donner", "chat"]), default: "transcript", "the dataset format to write in"),
+                        .keyed("markup", .choice(ChatMarkupName.allCases.map(\.rawValue)), default: "chatml", "chat format: the template family"),
+                        .keyed("model", .object(.model), "the model (default: the default model)"),
+                        .flag("reset", "forget the conversation"),
+                    ]) { ctx in
+            let a = ctx.arguments
+            let state = ctx.bench.state(SampleState.self) { SampleState() }
+            if a.flag("reset") {
+                state.chat = nil
+                ctx.print("chat reset")
+                if !a.has("as") { return }
+            }
+            let persona = try a.required("as"), user = a.string("with", default: "me")
+            guard persona != user else { throw CommandError.badValue(command: "chat", argument: "as", value: persona, expected: "someone other than \(user)") }
+            let both = a.int("both", default: 0)
+            guard (0...100).contains(both) else { throw CommandError.badValue(command: "chat", argument: "both", value: String(both), expected: "0 to 100") }
+            let key = [persona, user, a.string("format", default: "transcript"), a.string("markup", default: "chatml"),
+                       a.string("sampler") ?? "", a.string("model") ?? ""].joined(separator: "\u{1}")
+            if state.chat?.key != key {
+                let (samplerName, settings, seed) = try samplerAndSeed(ctx)
+                var parameters = DatasetParameters()
+                parameters.format = ChunkFormatName(rawValue: a.string("format", default: "transcript")) ?? .transcript
+                parameters.chatMarkup = ChatMarkupName(rawValue: a.string("markup", default: "chatml")) ?? .chatML
+                let loaded = try ctx.loadedModel(a.string("model"))
+                let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings,
+                                                          capacity: loaded.model.config.contextLength)
+                state.chat = ChatSession(key: key, persona: persona, user: user, generator: generator,
+                                         layout: try ChunkLayout(parameters: parameters), samplerName: samplerName,
+                                         settings: settings, seed: seed, modelPath: loaded.path)
+                ctx.print("new chat: you are \(user), the model is \(persona) (seed \(seed))")
+            }
+            guard let chat = state.chat else { return }
+            if let line = a.string("say") {
+                chat.history.append((user, line))
+                ctx.print("\(user): \(line)")
+            }
+            let turns = 1 + both
+            let request = ConversationRequest(me: user, them: persona, firstSpeaker: persona, turns: turns, layout: chat.layout,
+                                              date: Date(timeIntervalSince1970: 1_710_000_000), history: chat.history)
+            var rng = chat.rng
+            let written = try chat.generator.generate(request, rng: &rng, cancellation: ctx.cancellation) { ctx.bench.output.write($0) }
+            chat.rng = rng
+            for t in written { chat.history.append((t.speaker, t.text)) }
+            if ctx.cancellation.isCancelled { ctx.print("(stopped: kept what was written)") }
+            let transcript = chat.history.map { "\($0.speaker): \($0.text)" }.joined(separator: "\n")
+            let repetition = RepetitionScore.measure(transcript)
+            if repetition.fellIntoLoop { ctx.print(repetition.summary) }
+            if let finder = try regurgitationFinder(ctx), let match = finder.longestCopy(in: written.map(\.text).joined(separator: "\n")), match.flagged {
+                ctx.print("copied \(match.characterCount) characters from your message #\(match.messageId): \"\(match.text)\"")
+            }
+            _ = try GenerationLog.save(ctx, kind: "chat", model: chat.modelPath, sampler: chat.samplerName, settings: chat.settings,
+                                       seed: chat.seed, format: chat.layout.format.rawValue, speakers: "\(persona),\(user)",
+                                       prompt: a.string("say") ?? "", output: written.map { "\($0.speaker): \($0.text)" }.joined(separator: "\n"),
+                                       repetition: repetition.summary, regurgitation: nil)
         },
         CommandSpec("complete", summary: "Continue a text: n candidates side by side with per-token log-probabilities",
                     details: "Each candidate lists its tokens with the model's log-probability of each (before the sampler's changes), so samplers can be compared on the same prompt.",

@@ -56,11 +56,12 @@ extension CommandTable {
                 "let", summary: "Run a command and give the object it creates a name",
                 details: """
                 let NAME = COMMAND … runs COMMAND and names the object it creates NAME (letters, digits, \
-                '_', '-', '.'; starting with a letter). A command that declares a name= argument is given \
-                name=NAME; otherwise the last object the command registered is renamed. An object already \
+                '_', '-', '.'; starting with a letter). A command whose first argument is the object's \
+                name (model NAME PATH) gets NAME there, one with a name= argument gets name=NAME; \
+                otherwise the last object the command registered is renamed. An object already \
                 called NAME is replaced. It is an error when the command creates no object.
                 """,
-                examples: ["let base = load models/SmolLM2-135M-Instruct.Q4_1.gguf", "let hot = sampler temperature=1.2"],
+                examples: ["let base = model models/SmolLM2-135M-Instruct.Q4_1.gguf", "let hot = sampler temperature=1.2"],
                 arguments: [
                     .positional("name", .string, "the name to give"),
                     .variadic("command", .string, "'=' then the command that creates the object"),
@@ -281,12 +282,17 @@ extension CommandTable {
         }
         var command = Array(words.dropFirst(2))
         let (spec, rest) = try CommandTable.resolve(command, extra: bench.extraCommands)
-        let takesName = spec.arguments.contains { $0.name == "name" && $0.role == .keyed }
-        if takesName {
+        let keyedName = spec.arguments.contains { $0.name == "name" && $0.role == .keyed }
+        // `model NAME PATH`: a command whose first positional is its object's name gets it there.
+        let positionalName = spec.arguments.first { $0.role == .positional }?.name.lowercased() == "name"
+        let takesName = keyedName || positionalName
+        if keyedName {
             if rest.contains(where: { $0.hasPrefix("name=") || $0 == "--name" || $0.hasPrefix("--name=") }) {
                 throw CommandError.failed(command: "let", reason: "give the name once: 'let \(name) = \(spec.name) …' without name=")
             }
             command.append("name=\(name)")
+        } else if positionalName {
+            command.insert(name, at: command.count - rest.count)
         }
         let mark = bench.registrationMark
         try bench.execute(words: command)

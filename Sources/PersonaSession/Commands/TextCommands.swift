@@ -4,8 +4,6 @@ import PersonaModel
 import PersonaTensor
 import PersonaText
 
-// defaultModelPath is declared once, in ModelCommands.swift (the text and model branches
-// both declared it; merged by the sample branch).
 
 /// Tokenizers the session has loaded, by model path (loading one takes ~0.1 s).
 final class TextState {

@@ -30,28 +30,24 @@ extension CommandContext {
 }
 
 enum TrainCommandSupport {
-    /// The default base model: `PERSONA_MODEL`, else models/SmolLM2-135M-Instruct.Q4_1.gguf.
-    static var defaultModelPath: String {
-        if let p = ProcessInfo.processInfo.environment["PERSONA_MODEL"], !p.isEmpty { return p }
-        return "models/SmolLM2-135M-Instruct.Q4_1.gguf"
-    }
+    /// The default base model (`PERSONA_MODEL`, ./models, or beside the checkout).
+    static var defaultModelPath: String { DefaultModel.resolve(nil) }
 
-    /// A session model object, or a GGUF path, or the default model.
+    /// A session model object, or a GGUF path, or the default model: opened through the model
+    /// area (one mapping per file for the session) and seen as a frozen base.
     static func model(_ ctx: CommandContext, _ name: String?) throws -> (FrozenLlama, String) {
         let key = name ?? defaultModelPath
         if let cached = ctx.train.models[key] { return (cached, key) }
-        let frozen: FrozenLlama
+        let loaded: LoadedModel
         if let object = ctx.bench.object(key), object.kind == .model {
-            guard let llama = object.value as? LlamaModel else {
-                throw CommandError.failed(command: ctx.command.name, reason: "model '\(key)' cannot be trained (not a Llama model)")
-            }
-            frozen = try FrozenLlama(model: llama, source: key)
+            loaded = try ctx.loadedModel(key)
         } else if FileManager.default.fileExists(atPath: key) {
-            frozen = try FrozenLlama.load(gguf: key)
+            loaded = try ctx.openUnnamedModel(path: key)
         } else {
             throw CommandError.failed(command: ctx.command.name,
-                                      reason: "no model named '\(key)' and no file at that path (load one, pass model=FILE.gguf, or set PERSONA_MODEL)")
+                                      reason: "no model named '\(key)' and no file at that path (load one with 'model NAME FILE', pass model=FILE.gguf, or set PERSONA_MODEL)")
         }
+        let frozen = try FrozenLlama(model: loaded.model, source: key)
         ctx.train.models[key] = frozen
         return (frozen, key)
     }
@@ -79,7 +75,7 @@ enum TrainCommandSupport {
     }
 
     static func examples(_ ctx: CommandContext, dataset name: String) throws -> (train: [TrainingExample], test: [TrainingExample]) {
-        let dataset = try ctx.bench.object(name, kind: .dataset, as: Dataset.self)
+        let dataset = try ctx.dataset(named: name)
         return (dataset.chunks(split: .train).map(TrainingExample.init), dataset.chunks(split: .test).map(TrainingExample.init))
     }
 
