@@ -300,7 +300,10 @@ final class ForwardWorkspace {
     let matmul: MatmulScratch
     let matvec: MatvecScratch
     let attention: AttentionScratch
-    let crossEntropy: LinearCrossEntropyScratch
+    /// Made on first use: only passes that compute losses need it.
+    lazy var crossEntropy = LinearCrossEntropyScratch(threads: threads, rows: rows, columns: dModel,
+                                                      tileRows: rows > 1024 ? 64 : 256)
+    private let threads: Int, dModel: Int
 
     init(config c: LlamaConfig, rows: Int, keys: Int, threads: Int) {
         self.rows = rows; self.keys = keys
@@ -317,8 +320,8 @@ final class ForwardWorkspace {
         matvec = MatvecScratch(threads: threads, maxColumns: widest)
         let queries = rows == 1 ? 1 : min(rows, keys)
         attention = AttentionScratch(threads: threads, capacity: max(queries, 1) * keys)
-        crossEntropy = LinearCrossEntropyScratch(threads: threads, rows: rows, columns: c.dModel,
-                                                 tileRows: rows > 1024 ? 64 : 256)
+        self.threads = threads
+        dModel = c.dModel
     }
 
     deinit {

@@ -56,13 +56,14 @@ public final class ConversationGenerator {
     let settings: SamplerSettings
     let table: TokenByteTable
 
-    public init(model: LlamaModel, tokenizer: Tokenizer, settings: SamplerSettings, capacity: Int) throws {
+    public init(model: LlamaModel, tokenizer: Tokenizer, settings: SamplerSettings, capacity: Int,
+                adapter: ProjectionAdapter? = nil) throws {
         guard tokenizer.vocabularySize == model.config.vocabSize else {
             throw SampleError.source("the tokenizer has \(tokenizer.vocabularySize) tokens, the model \(model.config.vocabSize)")
         }
         self.tokenizer = tokenizer
         self.settings = settings
-        source = ModelLogitsSource(model: model, capacity: capacity)
+        source = ModelLogitsSource(model: model, capacity: capacity, adapter: adapter)
         table = TokenByteTable(TokenizerVocabulary(tokenizer))
     }
 
@@ -148,6 +149,8 @@ public final class ConversationGenerator {
             if cancellation?.isCancelled == true { break }
             let begin = index == 0 ? (request.start ?? "") : ""
             let ids = prompt(request, turns: written, next: speaker, begin: begin)
+            // A turn that might not fit in the context is not begun: the conversation ends here.
+            if ids.count + settings.maxTokens + 1 > source.capacity { break }
             stream(transcriptLike ? "\(speaker):" + (begin.isEmpty ? "" : " " + begin) : "\(speaker): \(begin)")
             var decoder = StreamingDecoder(tokenizer: tokenizer)
             var streamedNewline = false

@@ -24,13 +24,16 @@ public final class ModelSequence {
 /// reuses the cache and prefills only what is new; forking copies the cache.
 public final class ModelLogitsSource: LogitsSource {
     public let model: LlamaModel
+    /// A LoRA adapter added to every forward pass, when one is given.
+    public let adapter: ProjectionAdapter?
     let capacity: Int
     /// The sequence the last `start` made, reused by the next prompt when it shares a prefix.
     private var reusable: ModelSequence?
 
     /// `capacity`: positions each sequence may hold (capped at the model's context).
-    public init(model: LlamaModel, capacity: Int) {
+    public init(model: LlamaModel, capacity: Int, adapter: ProjectionAdapter? = nil) {
         self.model = model
+        self.adapter = adapter
         self.capacity = max(1, min(capacity, model.config.contextLength))
     }
 
@@ -70,7 +73,7 @@ public final class ModelLogitsSource: LogitsSource {
     }
 
     private func feed(_ tokens: [Int32], to sequence: ModelSequence, logits: UnsafeMutableBufferPointer<Float>) throws {
-        let result = try model.forward(TokenBatch(tokens), cache: sequence.cache, logits: .last)
+        let result = try model.forward(TokenBatch(tokens), cache: sequence.cache, logits: .last, adapter: adapter)
         guard result.logits.count == logits.count else {
             throw SampleError.source("the model returned \(result.logits.count) logits, expected \(logits.count)")
         }

@@ -37,6 +37,12 @@ public final class Trainer {
     private var order: [Int] = []
     private let graph: TrainingGraph
     private let sequenceLength: Int
+    /// Evaluation runs forward only, on more sequences at once (every forward dequantizes the
+    /// whole base, so small batches would spend their time there).
+    private lazy var evaluationGraph: TrainingGraph = TrainingGraph(
+        model: model, maxSequences: evaluationSequences, maxLength: sequenceLength, rank: adapter.config.rank,
+        threads: settings.threads, forwardOnly: true)
+    private var evaluationSequences: Int { max(settings.batchSize, min(64, 4096 / max(1, sequenceLength))) }
 
     public init(model: FrozenLlama, adapter: LoRAAdapter, train: [TrainingExample], test: [TrainingExample],
                 settings: TrainSettings) throws {
@@ -126,12 +132,13 @@ public final class Trainer {
         guard !list.isEmpty else { throw TrainError.noData("no held-out examples to evaluate on") }
         var total = 0.0, count = 0
         var i = 0
+        let size = evaluationSequences
         while i < list.count {
-            let group = Array(list[i..<min(list.count, i + settings.batchSize)])
+            let group = Array(list[i..<min(list.count, i + size)])
             let b = try batch(group)
-            let nll = try graph.tokenLosses(batch: b, adapter: useAdapter ? adapter : nil)
+            let nll = try evaluationGraph.tokenLosses(batch: b, adapter: useAdapter ? adapter : nil)
             for (row, target) in b.targets.enumerated() where target >= 0 { total += Double(nll[row]); count += 1 }
-            i += settings.batchSize
+            i += size
         }
         return total / Double(max(1, count))
     }

@@ -69,7 +69,14 @@ public final class TrainingGraph {
     /// from it in the backward pass instead of stored).
     public var dropoutSeed: UInt64 = 0
 
-    public init(model: FrozenLlama, maxSequences: Int, maxLength: Int, rank: Int, recompute: Bool = false, threads: Int = 1) {
+    /// Whether the graph was made for evaluation only (two residual buffers, no backward buffers).
+    public let forwardOnly: Bool
+
+    /// `forwardOnly` graphs evaluate (`tokenLosses`) with a fraction of the memory and cannot
+    /// compute gradients.
+    public init(model: FrozenLlama, maxSequences: Int, maxLength: Int, rank: Int, recompute: Bool = false, threads: Int = 1,
+                forwardOnly: Bool = false) {
+        self.forwardOnly = forwardOnly
         let shape = model.shape
         self.model = model
         self.shape = shape
@@ -79,17 +86,18 @@ public final class TrainingGraph {
         self.recompute = recompute
         self.threads = max(1, threads)
         let n = maxRows, d = shape.hidden, ff = shape.intermediate, wide = max(d, ff)
-        blockInputs = (0...shape.layers).map { _ in ActivationBuffer(n * d) }
-        activations = (0..<(recompute ? 1 : shape.layers)).map { _ in BlockActivations(rows: n, shape: shape, rank: rank) }
+        blockInputs = (0..<(forwardOnly ? 2 : shape.layers + 1)).map { _ in ActivationBuffer(n * d) }
+        let b = forwardOnly ? 1 : n // rows of the backward buffers
+        activations = (0..<(recompute || forwardOnly ? 1 : shape.layers)).map { _ in BlockActivations(rows: n, shape: shape, rank: rank) }
         normed = ActivationBuffer(n * wide); hidden2 = ActivationBuffer(n * ff); projection = ActivationBuffer(n * d)
         tile = ActivationBuffer(TrainingGraph.tileRows(columns: wide) * wide + wide * 64)
         dropoutMask = ActivationBuffer(1); dropped = ActivationBuffer(1); dDropped = ActivationBuffer(1)
-        dResidual = ActivationBuffer(n * d); dMid = ActivationBuffer(n * d); dNormed = ActivationBuffer(n * d)
-        dWide = ActivationBuffer(n * ff); dGate = ActivationBuffer(n * ff); dUp = ActivationBuffer(n * ff)
-        dQ = ActivationBuffer(n * d); dK = ActivationBuffer(n * shape.kvDim); dV = ActivationBuffer(n * shape.kvDim)
-        dAttention = ActivationBuffer(n * d); dAx = ActivationBuffer(n * rank)
+        dResidual = ActivationBuffer(b * d); dMid = ActivationBuffer(b * d); dNormed = ActivationBuffer(b * d)
+        dWide = ActivationBuffer(b * ff); dGate = ActivationBuffer(b * ff); dUp = ActivationBuffer(b * ff)
+        dQ = ActivationBuffer(b * d); dK = ActivationBuffer(b * shape.kvDim); dV = ActivationBuffer(b * shape.kvDim)
+        dAttention = ActivationBuffer(b * d); dAx = ActivationBuffer(b * rank)
         attentionScratch = (0..<(maxSequences * shape.kvHeads)).map { _ in ActivationBuffer(2 * maxLength * maxLength) }
-        finalHidden = ActivationBuffer(n * d); compactHidden = ActivationBuffer(n * d); compactGradient = ActivationBuffer(n * d)
+        finalHidden = ActivationBuffer(n * d); compactHidden = ActivationBuffer(n * d); compactGradient = ActivationBuffer(b * d)
         head = LMHeadCrossEntropy(vocab: shape.vocab, dim: d, maxRows: min(n, 1024), chunkRows: 1024)
         buildRopeTable()
         dropoutBuffers = nil
@@ -136,6 +144,7 @@ public final class TrainingGraph {
     /// loss = Σ_counted tokenWeight · NLL (tokenWeight = 1/counted gives the mean).
     /// Returns the weighted loss and each row's NLL (0 where not counted).
     public func lossAndGradients(batch: TrainingBatch, adapter: LoRAAdapter?, tokenWeight: Float? = nil) throws -> (loss: Double, nll: [Float]) {
+        guard !forwardOnly else { throw TrainError.invalid("a forward-only graph cannot compute gradients") }
         try check(batch, adapter)
         BLASThreads.set(threads)
         let weight = tokenWeight ?? 1 / Float(max(1, batch.countedTokens))
@@ -182,7 +191,7 @@ public final class TrainingGraph {
         defer { dropoutActive = true }
         forwardBlocks(batch: batch, adapter: adapter, keep: false)
         let n = batch.rows
-        rmsnorm(blockInputs[shape.layers].pointer, model.finalNorm, finalHidden.pointer, rows: n)
+        rmsnorm(residual(shape.layers).pointer, model.finalNorm, finalHidden.pointer, rows: n)
         let (counted, rowsOfCounted, targets) = compactCounted(batch)
         var compactNLL = [Float](repeating: 0, count: max(1, counted))
         if counted > 0 {
@@ -207,6 +216,10 @@ public final class TrainingGraph {
         }
     }
 
+    /// The residual stream entering block `i` (i = layers: the final one); forward-only graphs
+    /// alternate between two buffers.
+    private func residual(_ i: Int) -> ActivationBuffer { forwardOnly ? blockInputs[i % 2] : blockInputs[i] }
+
     private func compactCounted(_ batch: TrainingBatch) -> (Int, [Int], [Int32]) {
         let d = shape.hidden
         var rows: [Int] = [], targets: [Int32] = []
@@ -221,7 +234,7 @@ public final class TrainingGraph {
 
     private func forwardBlocks(batch: TrainingBatch, adapter: LoRAAdapter?, keep: Bool) {
         let n = batch.rows, d = shape.hidden
-        let x0 = blockInputs[0].pointer
+        let x0 = residual(0).pointer
         for i in 0..<n {
             let token = Int(batch.tokens[i])
             model.embedding.dequantizeRows(token..<(token + 1), into: x0 + i * d)
@@ -229,7 +242,7 @@ public final class TrainingGraph {
         for layer in 0..<shape.layers {
             let acts = activations[keep && !recompute ? layer : 0]
             forwardBlock(layer, batch: batch, adapter: adapter, acts: acts,
-                         input: blockInputs[layer].pointer, output: blockInputs[layer + 1].pointer)
+                         input: residual(layer).pointer, output: residual(layer + 1).pointer)
         }
     }
 

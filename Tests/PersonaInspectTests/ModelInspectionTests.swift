@@ -105,4 +105,48 @@ final class ModelInspectionTests: XCTestCase {
         XCTAssertEqual(pattern.heads, loaded.model.config.nHeads)
         #endif
     }
+
+    /// The views against Hugging Face's numbers (../shared/golden/forward-cases.json, case
+    /// fwd-1): the table's losses, the top alternative at the end, and attention head 0 of
+    /// the first and last layers as the grid shows it.
+    func testDefaultModelViewsMatchTransformersGolden() throws {
+        #if DEBUG
+        throw XCTSkip("default-model inspection runs in release builds")
+        #else
+        let goldenPath = TestPaths.golden + "/forward-cases.json"
+        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel), let data = FileManager.default.contents(atPath: goldenPath)
+        else { throw XCTSkip("no default model or no \(goldenPath)") }
+        let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cases = try XCTUnwrap(root["cases"] as? [[String: Any]])
+        let c = try XCTUnwrap(cases.first { $0["id"] as? String == "fwd-1" })
+        let ids = try XCTUnwrap(c["ids"] as? [Int]).map { Int32($0) }
+        let nll = try XCTUnwrap(c["nll"] as? [Double])
+        let top5 = try XCTUnwrap(c["top5_last"] as? [[Double]]).map { Int32($0[0]) }
+        let loaded = try LoadedModel.open(path: TestPaths.defaultModel)
+        let label: (Int32) -> String = { loaded.tokenizer.decode([$0]) }
+
+        let report = try ModelInspection.losses(loaded.model, ids: ids, label: label)
+        let losses = compare(report.rows.dropFirst().map { $0.loss ?? .nan }, nll, atol: 1e-3)
+        XCTAssertTrue(losses.passed, "losses: \(losses)")
+        XCTAssertEqual(report.meanLoss ?? 0, try XCTUnwrap(c["mean_loss"] as? Double), accuracy: 2e-4)
+
+        // The lens's last layer is the model's own prediction: its top token at the end is HF's top-1.
+        let lens = try ModelInspection.lens(loaded.model, ids: ids)
+        XCTAssertEqual(lens.last?.last, top5.first)
+
+        let last = loaded.model.config.nLayers - 1
+        for (layer, key) in [(0, "attn_layer0_head0"), (last, "attn_last_layer_head0")] {
+            // Each number as NSNumber: Foundation on Linux reads "1.0" and "0.0" as integers,
+            // so a plain `as? [[Double]]` of these rows fails.
+            // The last layer's entry is {"layer": 29, "probs": [[…]]}, the first layer's the bare rows.
+            let rows = try XCTUnwrap((c[key] as? [[Any]]) ?? ((c[key] as? [String: Any])?["probs"] as? [[Any]]), key)
+            let expected = try rows.flatMap { row in try row.map { try XCTUnwrap(($0 as? NSNumber)?.doubleValue, key) } }
+            let pattern = try ModelInspection.attention(loaded.model, ids: ids, layer: layer, label: label)
+            let T = ids.count
+            let head0 = (0..<(T * T)).map { pattern.weight(head: 0, query: $0 / T, key: $0 % T) }
+            let diff = compare(head0, expected, atol: 1e-4)
+            XCTAssertTrue(diff.passed, "attention layer \(layer) head 0: \(diff)")
+        }
+        #endif
+    }
 }

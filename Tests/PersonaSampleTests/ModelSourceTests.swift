@@ -49,6 +49,25 @@ final class ModelSourceTests: XCTestCase {
         XCTAssertTrue(compare(b, try logits(ModelLogitsSource(model: model, capacity: 40), prompt + [40]), atol: 1e-5, rtol: 1e-5).passed)
     }
 
+    /// Adds a constant to the output of every `down` projection: a stand-in for LoRA.
+    final class ShiftAdapter: ProjectionAdapter {
+        var calls = 0
+        func addDelta(layer: Int, projection: Projection, x: UnsafePointer<Float>, rows: Int, y: UnsafeMutablePointer<Float>, yStride: Int) {
+            guard projection == .down else { return }
+            calls += 1
+            for r in 0..<rows { for c in 0..<8 { y[r * yStride + c] += 0.5 } }
+        }
+    }
+
+    func testAdapterReachesEveryStep() throws {
+        let model = try tinyModel()
+        let adapter = ShiftAdapter()
+        let with = try logits(ModelLogitsSource(model: model, capacity: 40, adapter: adapter), [1, 2, 3])
+        let without = try logits(ModelLogitsSource(model: model, capacity: 40), [1, 2, 3])
+        XCTAssertEqual(adapter.calls, 2)   // one prefill, two layers
+        XCTAssertFalse(compare(with, without, atol: 1e-3).passed)
+    }
+
     func testBeamSearchOnTheModelEqualsGreedyWithOneBeam() throws {
         let model = try tinyModel()
         var rng = SeededGenerator(seed: 0)

@@ -102,6 +102,20 @@ final class TrainingGraphTests: XCTestCase {
         XCTAssertTrue(compare(results[1], results[0], atol: 1e-6, rtol: 1e-4).passed)
     }
 
+    func testForwardOnlyGraphGivesTheSameLosses() throws {
+        let model = TinyModel.make()
+        var rng = SeededGenerator(seed: 8)
+        let adapter = LoRAAdapter(name: "t", config: try LoRAConfig(rank: 2), shape: model.shape, rng: &rng)
+        for e in adapter.tensors where e.name.contains("lora_B") {
+            for i in e.offset..<(e.offset + e.count) { adapter.parameters[i] = Float(rng.nextGaussian()) * 0.1 }
+        }
+        let batch = try makeBatch()
+        let full = try TrainingGraph(model: model, maxSequences: 2, maxLength: 7, rank: 2).tokenLosses(batch: batch, adapter: adapter)
+        let evaluation = TrainingGraph(model: model, maxSequences: 4, maxLength: 7, rank: 2, forwardOnly: true)
+        XCTAssertEqual(try evaluation.tokenLosses(batch: batch, adapter: adapter), full)
+        XCTAssertThrowsError(try evaluation.lossAndGradients(batch: batch, adapter: adapter))
+    }
+
     func testPaddingDoesNotChangeRealTokens() throws {
         // A sequence alone and the same sequence beside a longer one (so it is padded) give the
         // same per-token losses.

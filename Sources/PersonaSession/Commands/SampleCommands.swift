@@ -347,15 +347,15 @@ enum GenerationLog {
         """,
     ]
 
-    static func save(_ ctx: CommandContext, kind: String, model: String, sampler: String, settings: SamplerSettings, seed: UInt64,
+    static func save(_ ctx: CommandContext, kind: String, model: String, adapter: String?, sampler: String, settings: SamplerSettings, seed: UInt64,
                      format: String?, speakers: String?, prompt: String, output: String, repetition: String?, regurgitation: String?) throws -> Int64 {
         let db = try ctx.messageStore().database
         try db.migrate(namespace: namespace, migrations: migrations)
         func opt(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
         try db.run("""
             INSERT INTO generations(created_at, kind, model, adapter, sampler, settings, seed, format, speakers, prompt, output, repetition, regurgitation)
-            VALUES (datetime('now'), ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(kind), .text(model), .text(sampler), .text(settings.changedAssignments.joined(separator: " ")),
+            VALUES (datetime('now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(kind), .text(model), opt(adapter), .text(sampler), .text(settings.changedAssignments.joined(separator: " ")),
                   .int(Int64(bitPattern: seed)), opt(format), opt(speakers), .text(prompt), .text(output), opt(repetition), opt(regurgitation)])
         return try db.scalarInt("SELECT last_insert_rowid()") ?? 0
     }
@@ -373,6 +373,12 @@ extension CommandTable {
         }
         let seed = settings.seed ?? ctx.bench.rng.next()
         return (name, settings, seed)
+    }
+
+    /// The adapter named by `adapter=`, if any (a LoRA adapter the train area registered).
+    static func adapter(_ ctx: CommandContext) throws -> (name: String, adapter: ProjectionAdapter)? {
+        guard let name = ctx.arguments.string("adapter") else { return nil }
+        return (name, try ctx.bench.object(name, kind: .adapter, as: (any ProjectionAdapter).self))
     }
 
     static func regurgitationFinder(_ ctx: CommandContext) throws -> RegurgitationFinder? {
@@ -406,6 +412,7 @@ extension CommandTable {
                         .keyed("start", .string, "text the first turn begins with"),
                         .keyed("relationship", .string, "chat format: how they are related (\"his sister\")"),
                         .keyed("ban_names", .string, "names that must not appear (comma-separated)"),
+                        .keyed("adapter", .object(.adapter), "a LoRA adapter to apply"),
                         .keyed("model", .object(.model), "the model (default: the default model)"),
                         .flag("nosave", "do not save the generation"),
                     ]) { ctx in
@@ -421,7 +428,9 @@ extension CommandTable {
             let layout = try ChunkLayout(parameters: parameters)
             let loaded = try ctx.loadedModel(a.string("model"))
             let capacity = min(loaded.model.config.contextLength, 256 + turns * (settings.maxTokens + 24))
-            let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings, capacity: capacity)
+            let lora = try adapter(ctx)
+            let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings,
+                                                      capacity: capacity, adapter: lora?.adapter)
             let request = ConversationRequest(me: me, them: them, firstSpeaker: me, turns: turns, layout: layout,
                                               date: Date(timeIntervalSince1970: 1_710_000_000),
                                               relationship: a.string("relationship"), start: a.string("start"),
@@ -450,7 +459,7 @@ extension CommandTable {
             }
             if let regurgitationLine { ctx.print(regurgitationLine) }
             if !a.flag("nosave") {
-                let id = try GenerationLog.save(ctx, kind: "conversation", model: loaded.path, sampler: samplerName, settings: settings, seed: seed,
+                let id = try GenerationLog.save(ctx, kind: "conversation", model: loaded.path, adapter: lora?.name, sampler: samplerName, settings: settings, seed: seed,
                                                 format: parameters.format.rawValue + (parameters.format == .chat ? "/" + parameters.chatMarkup.rawValue : ""),
                                                 speakers: "\(me),\(them)", prompt: a.string("start") ?? "", output: transcript,
                                                 repetition: repetition.summary, regurgitation: regurgitationLine)
@@ -472,6 +481,7 @@ extension CommandTable {
                         .keyed("sampler", .object(.sampler), "the sampler (default: plain sampling)"),
                         .keyed("format", .choice(["transcript", "donner", "chat"]), default: "transcript", "the dataset format to write in"),
                         .keyed("markup", .choice(ChatMarkupName.allCases.map(\.rawValue)), default: "chatml", "chat format: the template family"),
+                        .keyed("adapter", .object(.adapter), "a LoRA adapter to apply"),
                         .keyed("model", .object(.model), "the model (default: the default model)"),
                         .flag("reset", "forget the conversation"),
                     ]) { ctx in
@@ -487,15 +497,16 @@ extension CommandTable {
             let both = a.int("both", default: 0)
             guard (0...100).contains(both) else { throw CommandError.badValue(command: "chat", argument: "both", value: String(both), expected: "0 to 100") }
             let key = [persona, user, a.string("format", default: "transcript"), a.string("markup", default: "chatml"),
-                       a.string("sampler") ?? "", a.string("model") ?? ""].joined(separator: "\u{1}")
+                       a.string("sampler") ?? "", a.string("model") ?? "", a.string("adapter") ?? ""].joined(separator: "\u{1}")
             if state.chat?.key != key {
                 let (samplerName, settings, seed) = try samplerAndSeed(ctx)
                 var parameters = DatasetParameters()
                 parameters.format = ChunkFormatName(rawValue: a.string("format", default: "transcript")) ?? .transcript
                 parameters.chatMarkup = ChatMarkupName(rawValue: a.string("markup", default: "chatml")) ?? .chatML
                 let loaded = try ctx.loadedModel(a.string("model"))
+                let lora = try adapter(ctx)
                 let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings,
-                                                          capacity: loaded.model.config.contextLength)
+                                                          capacity: loaded.model.config.contextLength, adapter: lora?.adapter)
                 state.chat = ChatSession(key: key, persona: persona, user: user, generator: generator,
                                          layout: try ChunkLayout(parameters: parameters), samplerName: samplerName,
                                          settings: settings, seed: seed, modelPath: loaded.path)
@@ -520,7 +531,7 @@ extension CommandTable {
             if let finder = try regurgitationFinder(ctx), let match = finder.longestCopy(in: written.map(\.text).joined(separator: "\n")), match.flagged {
                 ctx.print("copied \(match.characterCount) characters from your message #\(match.messageId): \"\(match.text)\"")
             }
-            _ = try GenerationLog.save(ctx, kind: "chat", model: chat.modelPath, sampler: chat.samplerName, settings: chat.settings,
+            _ = try GenerationLog.save(ctx, kind: "chat", model: chat.modelPath, adapter: a.string("adapter"), sampler: chat.samplerName, settings: chat.settings,
                                        seed: chat.seed, format: chat.layout.format.rawValue, speakers: "\(persona),\(user)",
                                        prompt: a.string("say") ?? "", output: written.map { "\($0.speaker): \($0.text)" }.joined(separator: "\n"),
                                        repetition: repetition.summary, regurgitation: nil)
@@ -531,6 +542,7 @@ extension CommandTable {
                     arguments: [
                         .positional("text", .string, "the prompt"),
                         .keyed("sampler", .object(.sampler), "the sampler (its n, max_tokens, mode…)"),
+                        .keyed("adapter", .object(.adapter), "a LoRA adapter to apply"),
                         .keyed("model", .object(.model), "the model (default: the default model)"),
                         .flag("tokens", "list every token with its log-probability"),
                         .flag("nosave", "do not save the generation"),
@@ -545,7 +557,8 @@ extension CommandTable {
             guard !ids.isEmpty else { throw CommandError.badValue(command: "complete", argument: "text", value: text, expected: "some text") }
             let table = TokenByteTable(TokenizerVocabulary(loaded.tokenizer))
             let sampler = try Sampler(settings: settings, vocabularySize: loaded.model.config.vocabSize, vocabulary: table)
-            let source = ModelLogitsSource(model: loaded.model, capacity: ids.count + settings.maxTokens + 1)
+            let lora = try adapter(ctx)
+            let source = ModelLogitsSource(model: loaded.model, capacity: ids.count + settings.maxTokens + 1, adapter: lora?.adapter)
             var rng = SeededGenerator(seed: seed)
             var ends = Set<Int32>()
             if let eos = loaded.tokenizer.specialTokenIds.eos { ends.insert(eos) }
@@ -571,7 +584,7 @@ extension CommandTable {
             ctx.print("seed \(seed)")
             if !a.flag("nosave") {
                 let output = candidates.map(\.text).joined(separator: "\n---\n")
-                let id = try GenerationLog.save(ctx, kind: "completion", model: loaded.path, sampler: samplerName, settings: settings, seed: seed,
+                let id = try GenerationLog.save(ctx, kind: "completion", model: loaded.path, adapter: lora?.name, sampler: samplerName, settings: settings, seed: seed,
                                                 format: nil, speakers: nil, prompt: text, output: output, repetition: nil, regurgitation: nil)
                 ctx.print("saved as generation \(id)")
             }
