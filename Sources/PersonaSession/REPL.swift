@@ -21,6 +21,8 @@ public enum REPL {
         }
         bench.output.write("persona workbench: 'help' lists the commands, Tab completes, Ctrl-D or 'quit' leaves.\n")
         editor.follow(bench.settings)
+        // At a terminal, heat maps and highlights are coloured unless NO_COLOR or 'set color=off'.
+        bench.settings.color = true
         while !bench.wantsToQuit {
             var pieces: [String] = []
             var interrupted = false

@@ -31,6 +31,23 @@ final class GoldenForwardTests: XCTestCase {
         return m
     }
 
+    /// A [query][key] matrix from JSON. Foundation on Linux reads `1.0` as an integer
+    /// NSNumber, so rows are read through NSNumber rather than cast to [Double].
+    static func matrix(_ value: Any?) -> [[Double]]? {
+        guard let rows = value as? [Any] else { return nil }
+        var out: [[Double]] = []
+        for row in rows {
+            guard let cells = row as? [Any] else { return nil }
+            var values: [Double] = []
+            for cell in cells {
+                guard let n = cell as? NSNumber else { return nil }
+                values.append(n.doubleValue)
+            }
+            out.append(values)
+        }
+        return out
+    }
+
     func loadCases() throws -> [Case] {
         let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden + "/forward-cases.json"))
         let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -41,14 +58,15 @@ final class GoldenForwardTests: XCTestCase {
                  nll: try XCTUnwrap(c["nll"] as? [Double]),
                  meanLoss: try XCTUnwrap(c["mean_loss"] as? Double),
                  top5: try XCTUnwrap(c["top5_last"] as? [[Double]]).map { Int($0[0]) },
-                 fullLastLogits: c["full_last_logits"] as? [Double],
-                 attentionFirstLayerHead0: c["attn_layer0_head0"] as? [[Double]],
-                 attentionLastLayerHead0: c["attn_last_layer_head0"] as? [[Double]])
+                 fullLastLogits: Self.matrix(c["full_last_logits"].map { [$0] })?.first,
+                 attentionFirstLayerHead0: Self.matrix(c["attn_layer0_head0"]),
+                 attentionLastLayerHead0: Self.matrix((c["attn_last_layer_head0"] as? [String: Any])?["probs"] ?? c["attn_last_layer_head0"]))
         }
     }
 
     func testLossesTopFiveAndLogitsMatchTransformers() throws {
         let model = try loadModel()
+        var logitsCompared = 0, attentionMapsCompared = 0
         for c in try loadCases() {
             let lastLayer = model.config.nLayers - 1
             let captures = ForwardCaptures(hooks: ["blocks.0.attn.hook_pattern", "blocks.\(lastLayer).attn.hook_pattern"])
@@ -62,6 +80,7 @@ final class GoldenForwardTests: XCTestCase {
             if let expected = c.fullLastLogits {
                 let diff = compare(r.logits, expected, atol: 2e-3)
                 XCTAssertTrue(diff.passed, "\(c.id) last logits: \(diff)")
+                logitsCompared += 1
             }
             let T = c.ids.count, H = model.config.nHeads
             for (layer, expected) in [(0, c.attentionFirstLayerHead0), (lastLayer, c.attentionLastLayerHead0)] {
@@ -71,8 +90,12 @@ final class GoldenForwardTests: XCTestCase {
                 let head0 = Array(pattern.values[0..<(T * T)])
                 let diff = compare(head0, expected.flatMap { $0 }, atol: 1e-4)
                 XCTAssertTrue(diff.passed, "\(c.id) attention layer \(layer) head 0: \(diff)")
+                attentionMapsCompared += 1
             }
         }
+        // fwd-1 carries the full logits and two attention maps: none may be skipped unread.
+        XCTAssertEqual(logitsCompared, 1, "full last-position logits were not read from the golden file")
+        XCTAssertEqual(attentionMapsCompared, 2, "attention maps were not read from the golden file")
     }
 
     func testDecodeWithCacheMatchesBatchedAndGreedyAgrees() throws {

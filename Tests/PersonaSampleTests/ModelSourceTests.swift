@@ -10,7 +10,7 @@ import PersonaTestSupport
 /// fresh prefill gives; beam search runs on it; a conversation with the default model.
 final class ModelSourceTests: XCTestCase {
     static let config = LlamaConfig(vocabSize: 67, dModel: 64, nLayers: 2, nHeads: 4, nKVHeads: 2, headDim: 16, dFF: 96,
-                                    ropeTheta: 10_000, ropeDimensions: 16, ropeScaling: nil, rmsNormEps: 1e-5,
+                                    ropeTheta: 10_000, ropeDimensions: 16, ropeScaling: .none, rmsNormEps: 1e-5,
                                     contextLength: 64, tiedOutput: true)
 
     func tinyModel() throws -> LlamaModel {

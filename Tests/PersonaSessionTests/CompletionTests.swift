@@ -29,9 +29,10 @@ final class CompletionTests: XCTestCase {
 
     func testCommandNamesKeysAndChoices() {
         XCTAssertEqual(candidates("he"), ["help"])
-        XCTAssertEqual(candidates("set "), ["editor=", "seed=", "threads="])
+        XCTAssertEqual(candidates("set "), ["color=", "editor=", "seed=", "threads="])
         XCTAssertEqual(candidates("set seed=1 th"), ["threads="])
         XCTAssertEqual(candidates("set editor="), ["editor=emacs", "editor=vi"])
+        XCTAssertEqual(candidates("set color="), ["color=off", "color=on"])
         XCTAssertEqual(candidates("ls m"), ["model"])
         XCTAssertEqual(candidates("run --ch"), ["--check"])
         XCTAssertEqual(candidates("echo a; se"), ["set"])

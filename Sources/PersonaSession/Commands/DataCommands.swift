@@ -306,7 +306,7 @@ extension CommandTable {
             ctx.print("\(name)[\(index)]  \(chunk.split.rawValue)  \(chunk.meName) ↔ \(chunk.personName)  \(CalendarText.longDate(chunk.firstMessageAt))  "
                       + "\(chunk.tokens.count) tokens (\(chunk.countedTokens) counted)  \(chunk.messageCount) message\(chunk.messageCount == 1 ? "" : "s")"
                       + (chunk.overlapCount > 0 ? " (\(chunk.overlapCount) context)" : ""))
-            let color = ctx.bench.settings.color && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            let color = ctx.useColor()
             ctx.print(DataCommandSupport.highlighted(chunk, tokenizer: tokenizer, color: color))
             ctx.print("source messages: " + chunk.sourceMessageIDs.map(String.init).joined(separator: " "))
         },

@@ -73,11 +73,12 @@ extension CommandTable {
         }(),
         CommandSpec("set", summary: "Change session settings (no arguments: show them)",
                     details: "Replays are deterministic for a given seed and thread count: a .persona file starts with 'set seed=… threads=…'.",
-                    examples: ["set seed=42", "set threads=2", "set editor=vi"],
+                    examples: ["set seed=42", "set threads=2", "set editor=vi", "set color=off"],
                     arguments: [
                         .keyed("seed", .int, "seed of the session's random generator (reseeds it)"),
                         .keyed("threads", .int, "worker threads for numerical work"),
                         .keyed("editor", .choice(["emacs", "vi"]), "key bindings at the prompt"),
+                        .keyed("color", .choice(["on", "off"]), "colour in heat maps and highlights (only ever on a terminal, never with NO_COLOR or in recordings)"),
                     ]) { ctx in
             if let seed = ctx.arguments.int("seed") {
                 guard seed >= 0 else { throw CommandError.badValue(command: "set", argument: "seed", value: String(seed), expected: "a non-negative integer") }
@@ -93,6 +94,10 @@ extension CommandTable {
             if let editor = ctx.arguments.string("editor") {
                 ctx.bench.settings.editor = editor
                 shown += " editor=\(editor)"
+            }
+            if let color = ctx.arguments.string("color") {
+                ctx.bench.settings.color = color == "on"
+                shown += " color=\(color)"
             }
             ctx.print(shown)
         },
