@@ -99,6 +99,8 @@ public final class Database {
     /// Runs a query and maps each row.
     public func query<T>(_ sql: String, _ values: [SQLValue] = [], _ row: (Statement) throws -> T) throws -> [T] {
         let s = try prepare(sql)
+        // A statement left mid-result holds its read snapshot open; reset it however we leave.
+        defer { s.reset() }
         try s.bind(values)
         var out: [T] = []
         while try s.step() { out.append(try row(s)) }
@@ -108,6 +110,8 @@ public final class Database {
     /// The first column of the first row, as an integer (nil when there is no row or it is NULL).
     public func scalarInt(_ sql: String, _ values: [SQLValue] = []) throws -> Int64? {
         let s = try prepare(sql)
+        // Only the first row is read: reset so the read snapshot is released.
+        defer { s.reset() }
         try s.bind(values)
         guard try s.step(), !s.isNull(0) else { return nil }
         return s.int64(0)

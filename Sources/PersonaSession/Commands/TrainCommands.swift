@@ -19,7 +19,9 @@ final class TrainAreaState {
 
     func runStore(_ ctx: CommandContext) throws -> RunStore {
         if let store { return store }
-        let s = try RunStore(database: Database(path: try ctx.bench.workspace().databasePath))
+        // One connection per workspace: a second one in the same process sees stale snapshots
+        // ("database is locked") when the other has written.
+        let s = try RunStore(database: try ctx.messageStore().database)
         store = s
         return s
     }
