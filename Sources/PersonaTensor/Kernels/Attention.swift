@@ -46,8 +46,8 @@ public func attentionForward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v
     let scale = 1 / Float(hd).squareRoot()
     precondition(probabilities != nil || T * S <= scratch.capacity, "attention scratch too small")
     nonisolated(unsafe) let q = q, k = k, v = v, out = out, probabilities = probabilities, keyValid = keyValid
-    // One query (decoding) is too little work per head to share out across threads.
-    let threads = T * S * H < 32_768 ? 1 : scratch.threads
+    // A few µs of work is not worth a hand-off, even to the compute pool's awake workers.
+    let threads = T * S * H * hd < 16_384 ? 1 : scratch.threads
     parallelParts(H, threads: threads) { part, headRange in
         for h in headRange {
             let g = h / group
