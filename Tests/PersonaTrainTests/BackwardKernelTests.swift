@@ -132,9 +132,9 @@ final class BackwardKernelTests: XCTestCase {
     }
 
     func testChunkedHeadCrossEntropyMatchesNaiveAndDifferences() {
-        // Vocabulary not a multiple of the chunk or of 16; more rows than maxRows (two blocks),
-        // two threads over rows.
-        for (T, dim, V, chunk, maxRows, threads) in [(3, 8, 37, 16, 2, 1), (70, 16, 300, 64, 64, 2)] {
+        // Vocabulary not a multiple of the chunk or of 16; more rows than maxRows (two blocks);
+        // the vocabulary shared between two and three threads (uneven shares, merged).
+        for (T, dim, V, chunk, maxRows, threads) in [(3, 8, 37, 16, 2, 1), (70, 16, 300, 64, 64, 2), (40, 8, 200, 16, 40, 3)] {
             var rng = SeededGenerator(seed: UInt64(V))
             let hidden = randomFloats(T * dim, rng: &rng)
             let embedding = randomFloats(V * dim, scale: 0.7, rng: &rng)

@@ -21,27 +21,43 @@ public final class LMHeadCrossEntropy {
     public let maxRows: Int
     public let chunkRows: Int
 
-    private let tile: UnsafeMutablePointer<Float>        // [C, d]
-    private let logits: UnsafeMutablePointer<Float>      // [maxRows, C]
-    private let accumulated: UnsafeMutablePointer<Float> // [maxRows, d]
-    private let rowMax: UnsafeMutablePointer<Float>      // [maxRows]
-    private let rowSum: UnsafeMutablePointer<Float>      // [maxRows]
-    private let targetLogit: UnsafeMutablePointer<Float> // [maxRows]
+    /// The running state of one share of the vocabulary. Each thread takes its own share
+    /// (single-threaded BLAS inside), and the shares merge at the end like two halves of an
+    /// online softmax: measured 1.6× faster than one share with BLAS's own two threads,
+    /// whose per-call hand-offs dominate products of this size (800 × 1,024 × 576).
+    final class Share {
+        let tile: UnsafeMutablePointer<Float>        // [C, d]
+        let logits: UnsafeMutablePointer<Float>      // [maxRows, C]
+        let accumulated: UnsafeMutablePointer<Float> // [maxRows, d]
+        let rowMax: UnsafeMutablePointer<Float>      // [maxRows]
+        let rowSum: UnsafeMutablePointer<Float>      // [maxRows]
+        let targetLogit: UnsafeMutablePointer<Float> // [maxRows]
+
+        init(rows: Int, chunkRows: Int, dim: Int) {
+            tile = .allocate(capacity: chunkRows * dim)
+            logits = .allocate(capacity: rows * chunkRows)
+            accumulated = .allocate(capacity: rows * dim)
+            rowMax = .allocate(capacity: rows)
+            rowSum = .allocate(capacity: rows)
+            targetLogit = .allocate(capacity: rows)
+        }
+
+        deinit {
+            tile.deallocate(); logits.deallocate(); accumulated.deallocate()
+            rowMax.deallocate(); rowSum.deallocate(); targetLogit.deallocate()
+        }
+    }
+
+    private var shares: [Share] = []
 
     public init(vocab: Int, dim: Int, maxRows: Int, chunkRows: Int = 1024) {
         self.vocab = vocab; self.dim = dim; self.maxRows = max(1, maxRows)
         self.chunkRows = max(16, min(chunkRows, vocab))
-        tile = .allocate(capacity: self.chunkRows * dim)
-        logits = .allocate(capacity: self.maxRows * self.chunkRows)
-        accumulated = .allocate(capacity: self.maxRows * dim)
-        rowMax = .allocate(capacity: self.maxRows)
-        rowSum = .allocate(capacity: self.maxRows)
-        targetLogit = .allocate(capacity: self.maxRows)
     }
 
-    deinit {
-        tile.deallocate(); logits.deallocate(); accumulated.deallocate()
-        rowMax.deallocate(); rowSum.deallocate(); targetLogit.deallocate()
+    private func shares(_ n: Int) -> [Share] {
+        while shares.count < n { shares.append(Share(rows: maxRows, chunkRows: chunkRows, dim: dim)) }
+        return Array(shares.prefix(n))
     }
 
     /// Negative log-likelihood of each row's target (0 for rows with a negative target).
@@ -85,61 +101,96 @@ public final class LMHeadCrossEntropy {
     private func runBlock(hidden: UnsafePointer<Float>, embedding: some FrozenMatrix, targets: UnsafePointer<Int32>,
                           weights: UnsafePointer<Float>?, dHidden: UnsafeMutablePointer<Float>?,
                           nll: UnsafeMutablePointer<Float>, rows T: Int, threads: Int) {
-        let d = dim, wantsGradient = dHidden != nil
-        for t in 0..<T { rowMax[t] = -.infinity; rowSum[t] = 0; targetLogit[t] = 0 }
-        if wantsGradient { accumulated.initialize(repeating: 0, count: T * d) }
-        var start = 0
-        while start < vocab {
-            let c = min(chunkRows, vocab - start)
-            embedding.dequantizeRows(start..<(start + c), into: tile)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(c), Int32(d),
-                        1, hidden, Int32(d), tile, Int32(d), 0, logits, Int32(c))
-            let chunkStart = start
-            nonisolated(unsafe) let logits = self.logits, rowMax = self.rowMax, rowSum = self.rowSum
-            nonisolated(unsafe) let targetLogit = self.targetLogit, accumulated = self.accumulated, tile = self.tile
-            nonisolated(unsafe) let dHidden = dHidden
-            let parts = T >= 64 ? max(1, threads) : 1
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let lo = T * part / parts, hi = T * (part + 1) / parts
-                for t in lo..<hi {
-                    let row = logits + t * c
-                    let target = Int(targets[t])
-                    let chunkMax = rowMaximum(row, count: c)
-                    let oldMax = rowMax[t]
-                    let newMax = max(oldMax, chunkMax)
-                    let rescale = oldMax == -.infinity ? 0 : expf(oldMax - newMax)
-                    if target >= chunkStart && target < chunkStart + c {
-                        targetLogit[t] = row[target - chunkStart]
-                        if let dHidden, let weights, target >= 0 {
-                            let w = weights[t], e = tile + (target - chunkStart) * d, g = dHidden + t * d
-                            for i in 0..<d { g[i] -= w * e[i] }
-                        }
-                    }
-                    let chunkSum = exponentiateInPlace(row, count: c, shift: newMax)
-                    rowSum[t] = rowSum[t] * rescale + chunkSum
-                    rowMax[t] = newMax
-                    if wantsGradient && rescale != 1 {
-                        let a = accumulated + t * d
-                        for i in 0..<d { a[i] *= rescale }
+        let d = dim, chunks = (vocab + chunkRows - 1) / chunkRows
+        let count = max(1, min(threads, chunks))
+        let parts = shares(count)
+        nonisolated(unsafe) let hidden = hidden, dHidden = dHidden, weights = weights, targets = targets
+        let vocab = self.vocab, chunkRows = self.chunkRows
+        if count > 1 { BLASThreads.set(1) }
+        parallelParts(count, threads: count) { p, _ in
+            let share = parts[p]
+            let firstChunk = chunks * p / count, endChunk = chunks * (p + 1) / count
+            headShare(share, hidden: hidden, embedding: embedding, targets: targets, weights: weights, dHidden: dHidden,
+                      rows: T, dim: d, vocabRange: (firstChunk * chunkRows)..<min(vocab, endChunk * chunkRows),
+                      chunkRows: chunkRows)
+        }
+        if count > 1 { BLASThreads.set(threads) }
+
+        // Merge the shares: m = max_p m_p, Σ = Σ_p Σ_p e^(m_p − m), acc = Σ_p acc_p e^(m_p − m).
+        let first = parts[0]
+        for t in 0..<T {
+            var m = first.rowMax[t]
+            for share in parts.dropFirst() { m = max(m, share.rowMax[t]) }
+            var sum: Float = 0, target: Float = 0
+            for share in parts {
+                let scale = share.rowMax[t] == -.infinity ? 0 : expf(share.rowMax[t] - m)
+                sum += share.rowSum[t] * scale
+                target += share.targetLogit[t]
+                if dHidden != nil {
+                    let a = share.accumulated + t * d
+                    if share === first {
+                        if scale != 1 { for i in 0..<d { a[i] *= scale } }
+                    } else {
+                        let into = first.accumulated + t * d
+                        for i in 0..<d { into[i] += scale * a[i] }
                     }
                 }
             }
-            if wantsGradient {
-                // acc += exp(logits − m) E_c
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(d), Int32(c),
-                            1, logits, Int32(c), tile, Int32(d), 1, accumulated, Int32(d))
-            }
-            start += c
-        }
-        for t in 0..<T {
             guard targets[t] >= 0 && Int(targets[t]) < vocab else { nll[t] = 0; continue }
-            nll[t] = rowMax[t] + logf(rowSum[t]) - targetLogit[t]
+            nll[t] = m + logf(sum) - target
             if let dHidden, let weights {
-                let factor = weights[t] / rowSum[t]
-                let a = accumulated + t * d, g = dHidden + t * d
+                let factor = weights[t] / sum
+                let a = first.accumulated + t * d, g = dHidden + t * d
                 for i in 0..<d { g[i] += factor * a[i] }
             }
         }
+    }
+}
+
+/// One thread's share of the vocabulary, `vocabRange`, chunk by chunk (see `LMHeadCrossEntropy`):
+/// running max and Σ exp per row, the target's logit when it falls in the share, and with
+/// gradients the softmax-weighted sum of embedding rows and −w·E[target].
+private func headShare(_ share: LMHeadCrossEntropy.Share, hidden: UnsafePointer<Float>, embedding: some FrozenMatrix,
+                       targets: UnsafePointer<Int32>, weights: UnsafePointer<Float>?, dHidden: UnsafeMutablePointer<Float>?,
+                       rows T: Int, dim d: Int, vocabRange: Range<Int>, chunkRows: Int) {
+    let wantsGradient = dHidden != nil
+    let logits = share.logits, tile = share.tile, rowMax = share.rowMax, rowSum = share.rowSum
+    for t in 0..<T { rowMax[t] = -.infinity; rowSum[t] = 0; share.targetLogit[t] = 0 }
+    if wantsGradient { share.accumulated.initialize(repeating: 0, count: T * d) }
+    var start = vocabRange.lowerBound
+    while start < vocabRange.upperBound {
+        let c = min(chunkRows, vocabRange.upperBound - start)
+        embedding.dequantizeRows(start..<(start + c), into: tile)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(c), Int32(d),
+                    1, hidden, Int32(d), tile, Int32(d), 0, logits, Int32(c))
+        for t in 0..<T {
+            let row = logits + t * c
+            let target = Int(targets[t])
+            let chunkMax = rowMaximum(row, count: c)
+            let oldMax = rowMax[t]
+            let newMax = max(oldMax, chunkMax)
+            let rescale = oldMax == -.infinity ? 0 : expf(oldMax - newMax)
+            if target >= start && target < start + c {
+                share.targetLogit[t] = row[target - start]
+                if let dHidden, let weights {
+                    let w = weights[t], e = tile + (target - start) * d, g = dHidden + t * d
+                    for i in 0..<d { g[i] -= w * e[i] }
+                }
+            }
+            let chunkSum = exponentiateInPlace(row, count: c, shift: newMax)
+            rowSum[t] = rowSum[t] * rescale + chunkSum
+            rowMax[t] = newMax
+            if wantsGradient && rescale != 1 {
+                let a = share.accumulated + t * d
+                for i in 0..<d { a[i] *= rescale }
+            }
+        }
+        if wantsGradient {
+            // acc += exp(logits − m) E_c
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(d), Int32(c),
+                        1, logits, Int32(c), tile, Int32(d), 1, share.accumulated, Int32(d))
+        }
+        start += c
     }
 }
 
