@@ -121,8 +121,13 @@ public final class TrainingGraph {
     private var dropoutActive = true
     private var dropoutBuffers: (mask: ActivationBuffer, dropped: ActivationBuffer, dDropped: ActivationBuffer)?
 
-    /// Rows of a frozen matrix dequantized per tile: about 1 MB of float32.
-    static func tileRows(columns: Int) -> Int { max(16, 262_144 / max(1, columns)) }
+    /// Rows of a frozen matrix dequantized per tile: about 4 MB of float32 (a whole
+    /// projection of a small model, so each product is one large sgemm per thread).
+    static func tileRows(columns: Int) -> Int { FrozenProductPlan.tileRows(floats: 1 << 20, columns: columns) }
+
+    private func frozenPlan(columns: Int) -> FrozenProductPlan {
+        FrozenProductPlan(tile: tile.pointer, tileRows: TrainingGraph.tileRows(columns: columns), threads: threads)
+    }
 
     private func buildRopeTable() {
         let pairs = shape.headDim / 2
@@ -273,16 +278,8 @@ public final class TrainingGraph {
                          _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                          _ acts: BlockActivations, _ adapter: LoRAAdapter?, rows n: Int) {
         let outDim = weight.rows, inDim = weight.columns
-        let tileRows = TrainingGraph.tileRows(columns: inDim)
-        var start = 0
-        while start < outDim {
-            let c = min(tileRows, outDim - start)
-            timed("dequantize") { weight.dequantizeRows(start..<(start + c), into: tile.pointer) }
-            timed("frozen matmul forward") {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(c), Int32(inDim),
-                            1, x, Int32(inDim), tile.pointer, Int32(inDim), 0, y + start, Int32(outDim))
-            }
-            start += c
+        timed("frozen matmul forward (incl. dequantize)") {
+            frozenLinearForward(x, rows: n, weight: weight, into: y, plan: frozenPlan(columns: inDim))
         }
         guard let adapter, let slot = adapter.slot(layer: layer, target: target) else { return }
         let r = adapter.config.rank
@@ -497,7 +494,7 @@ public final class TrainingGraph {
         let inDim = weight.columns, outDim = weight.rows
         if let dX {
             timed("frozen matmul backward (incl. dequantize)") {
-                linearBackward(dY: dY, weight: weight, dX: dX, rows: n, tile: tile.pointer, tileRows: TrainingGraph.tileRows(columns: inDim))
+                frozenLinearBackward(dY: dY, rows: n, weight: weight, dX: dX, plan: frozenPlan(columns: inDim))
             }
         }
         guard let slot = adapter.slot(layer: layer, target: target) else { return }

@@ -178,3 +178,30 @@ final class BackwardKernelTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-6, "vectorExp relative error")
     }
 }
+
+/// The frozen products of training (tiles dequantized by both threads, rows shared out with
+/// single-threaded BLAS) against plain loops, over several tiles and uneven row splits.
+final class FrozenProductTests: XCTestCase {
+    func testForwardAndInputGradientMatchPlainLoops() {
+        var rng = SeededGenerator(seed: 11)
+        for (T, inDim, outDim, tileRows, threads) in [(5, 8, 40, 16, 1), (37, 24, 70, 16, 2), (9, 16, 33, 64, 3)] {
+            let x = randomFloats(T * inDim, rng: &rng), w = randomFloats(outDim * inDim, rng: &rng)
+            let dY = randomFloats(T * outDim, rng: &rng), dX0 = randomFloats(T * inDim, rng: &rng)
+            var y = [Float](repeating: .nan, count: T * outDim), dX = dX0
+            var tile = [Float](repeating: 0, count: tileRows * inDim)
+            w.withUnsafeBufferPointer { wp in
+                tile.withUnsafeMutableBufferPointer { tp in
+                    let weight = DenseFrozenMatrix(rows: outDim, columns: inDim, values: wp.baseAddress!)
+                    let plan = FrozenProductPlan(tile: tp.baseAddress!, tileRows: tileRows, threads: threads)
+                    frozenLinearForward(x, rows: T, weight: weight, into: &y, plan: plan)
+                    frozenLinearBackward(dY: dY, rows: T, weight: weight, dX: &dX, plan: plan)
+                }
+            }
+            var yExpected = [Float](repeating: 0, count: T * outDim), dXExpected = dX0
+            sgemmNaive(transposeB: true, m: T, n: outDim, k: inDim, a: x, lda: inDim, b: w, ldb: inDim, c: &yExpected, ldc: outDim)
+            sgemmNaive(m: T, n: inDim, k: outDim, a: dY, lda: outDim, b: w, ldb: inDim, beta: 1, c: &dXExpected, ldc: inDim)
+            XCTAssertTrue(compare(y, yExpected, atol: 1e-4, rtol: 1e-5).passed, "forward T=\(T) threads=\(threads)")
+            XCTAssertTrue(compare(dX, dXExpected, atol: 1e-4, rtol: 1e-5).passed, "backward T=\(T) threads=\(threads)")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import COpenBLAS
+
+/// Products with a frozen (quantized) weight W [out, in] over a batch of T rows, for training:
+/// W is dequantized a large tile at a time (the threads each dequantize their share of the
+/// tile's rows), then each thread multiplies its own share of the T rows with single-threaded
+/// BLAS. Measured here at 800 × 1,536 × 576: one thread's sgemm runs at 92 GFLOP/s, BLAS's own
+/// two threads at 164 on one large call and less on the ~455-row tiles this replaced; two
+/// independent single-threaded calls reach about 180.
+///
+/// `tile` holds `tileRows` rows of W as float32 ([tileRows, in]).
+public struct FrozenProductPlan {
+    public var tile: UnsafeMutablePointer<Float>
+    public var tileRows: Int
+    public var threads: Int
+
+    public init(tile: UnsafeMutablePointer<Float>, tileRows: Int, threads: Int) {
+        self.tile = tile; self.tileRows = max(1, tileRows); self.threads = max(1, threads)
+    }
+
+    /// Rows per tile for a tile buffer of `floats` floats and matrices `columns` wide.
+    public static func tileRows(floats: Int, columns: Int) -> Int { max(16, floats / max(1, columns)) }
+}
+
+/// y[T, out] = x[T, in] · Wᵀ (y overwritten). ldY is the row stride of y.
+public func frozenLinearForward(_ x: UnsafePointer<Float>, rows T: Int, weight: some FrozenMatrix,
+                                into y: UnsafeMutablePointer<Float>, plan: FrozenProductPlan) {
+    let outDim = weight.rows, inDim = weight.columns
+    nonisolated(unsafe) let x = x, y = y, tile = plan.tile
+    var start = 0
+    while start < outDim {
+        let c = min(plan.tileRows, outDim - start)
+        dequantizeTile(weight, rows: start..<(start + c), into: tile, threads: plan.threads)
+        let first = start
+        withSingleThreadedBLAS(plan.threads) {
+            parallelRanges(T, threads: plan.threads) { rows in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(c), Int32(inDim),
+                            1, x + rows.lowerBound * inDim, Int32(inDim), tile, Int32(inDim),
+                            0, y + rows.lowerBound * outDim + first, Int32(outDim))
+            }
+        }
+        start += c
+    }
+}
+
+/// Backward of y = x Wᵀ for the input: dX[T, in] += dY[T, out] · W.
+public func frozenLinearBackward(dY: UnsafePointer<Float>, rows T: Int, weight: some FrozenMatrix,
+                                 dX: UnsafeMutablePointer<Float>, plan: FrozenProductPlan) {
+    let outDim = weight.rows, inDim = weight.columns
+    nonisolated(unsafe) let dY = dY, dX = dX, tile = plan.tile
+    var start = 0
+    while start < outDim {
+        let c = min(plan.tileRows, outDim - start)
+        dequantizeTile(weight, rows: start..<(start + c), into: tile, threads: plan.threads)
+        let first = start
+        withSingleThreadedBLAS(plan.threads) {
+            parallelRanges(T, threads: plan.threads) { rows in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(inDim), Int32(c),
+                            1, dY + rows.lowerBound * outDim + first, Int32(outDim), tile, Int32(inDim),
+                            1, dX + rows.lowerBound * inDim, Int32(inDim))
+            }
+        }
+        start += c
+    }
+}
+
+/// Rows `rows` of W as float32 into `tile`, the rows shared out between the threads.
+func dequantizeTile(_ weight: some FrozenMatrix, rows: Range<Int>, into tile: UnsafeMutablePointer<Float>, threads: Int) {
+    let columns = weight.columns
+    nonisolated(unsafe) let tile = tile
+    parallelRanges(rows.count, threads: threads, granularity: 16) { part in
+        weight.dequantizeRows((rows.lowerBound + part.lowerBound)..<(rows.lowerBound + part.upperBound),
+                              into: tile + part.lowerBound * columns)
+    }
+}
+
+/// Runs `body` with BLAS on one thread when the caller splits work itself, and restores it.
+@inline(__always)
+func withSingleThreadedBLAS(_ threads: Int, _ body: () -> Void) {
+    if threads > 1 { BLASThreads.set(1) }
+    body()
+    if threads > 1 { BLASThreads.set(threads) }
+}
