@@ -151,7 +151,7 @@ public final class TrainingGraph {
     public func lossAndGradients(batch: TrainingBatch, adapter: LoRAAdapter?, tokenWeight: Float? = nil) throws -> (loss: Double, nll: [Float]) {
         guard !forwardOnly else { throw TrainError.invalid("a forward-only graph cannot compute gradients") }
         try check(batch, adapter)
-        BLASThreads.set(threads)
+        BLASThreads.set(1)
         let weight = tokenWeight ?? 1 / Float(max(1, batch.countedTokens))
         forwardBlocks(batch: batch, adapter: adapter, keep: true)
         let n = batch.rows, d = shape.hidden
@@ -191,7 +191,7 @@ public final class TrainingGraph {
     /// evaluation) unless `withDropout`, which uses the masks of `dropoutSeed` as training does.
     public func tokenLosses(batch: TrainingBatch, adapter: LoRAAdapter?, withDropout: Bool = false) throws -> [Float] {
         try check(batch, adapter)
-        BLASThreads.set(threads)
+        BLASThreads.set(1)
         dropoutActive = withDropout
         defer { dropoutActive = true }
         forwardBlocks(batch: batch, adapter: adapter, keep: false)
@@ -286,11 +286,16 @@ public final class TrainingGraph {
         let ax = acts.ax[targetIndex(target)].pointer
         let a = adapter.parameters.baseAddress! + slot.aOffset, b = adapter.parameters.baseAddress! + slot.bOffset
         let input = dropoutInput(x, layer: layer, target: target, rows: n, columns: inDim, adapter: adapter) ?? x
+        let scaling = adapter.config.scaling
+        nonisolated(unsafe) let xIn = input, axOut = ax, aMatrix = a, bMatrix = b, yOut = y
         timed("lora forward") {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(r), Int32(inDim),
-                        1, input, Int32(inDim), a, Int32(inDim), 0, ax, Int32(r))
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outDim), Int32(r),
-                        adapter.config.scaling, ax, Int32(r), b, Int32(r), 1, y, Int32(outDim))
+            parallelRanges(n, threads: threads) { rows in
+                let m = Int32(rows.count), first = rows.lowerBound
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(r), Int32(inDim),
+                            1, xIn + first * inDim, Int32(inDim), aMatrix, Int32(inDim), 0, axOut + first * r, Int32(r))
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(outDim), Int32(r),
+                            scaling, axOut + first * r, Int32(r), bMatrix, Int32(r), 1, yOut + first * outDim, Int32(outDim))
+            }
         }
     }
 
@@ -380,11 +385,10 @@ public final class TrainingGraph {
             for item in 0..<items { body(item / kvHeads, item % kvHeads, scratch[item]) }
             return
         }
-        BLASThreads.set(1)
-        DispatchQueue.concurrentPerform(iterations: items) { item in
+        // One part per item, claimed by whichever thread is free.
+        parallelParts(items, threads: items) { item, _ in
             body(item / kvHeads, item % kvHeads, scratch[item])
         }
-        BLASThreads.set(threads)
     }
 
     private func attentionForward(_ acts: BlockActivations, batch: TrainingBatch) {
@@ -506,7 +510,7 @@ public final class TrainingGraph {
             buffers.dDropped.zero(n * inDim)
             loraBackward(x: dropped, ax: ax, dY: dY, a: params + slot.aOffset, b: params + slot.bOffset, scale: adapter.config.scaling,
                          dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: dX == nil ? nil : buffers.dDropped.pointer, dAx: dAx.pointer,
-                         rows: n, inDim: inDim, outDim: outDim, rank: r)
+                         rows: n, inDim: inDim, outDim: outDim, rank: r, threads: threads)
             if let dX {
                 for i in 0..<(n * inDim) { dX[i] += buffers.dDropped.pointer[i] * buffers.mask.pointer[i] }
             }
@@ -514,7 +518,7 @@ public final class TrainingGraph {
             timed("lora backward") {
                 loraBackward(x: x, ax: ax, dY: dY, a: params + slot.aOffset, b: params + slot.bOffset, scale: adapter.config.scaling,
                              dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: dX, dAx: dAx.pointer,
-                             rows: n, inDim: inDim, outDim: outDim, rank: r)
+                             rows: n, inDim: inDim, outDim: outDim, rank: r, threads: threads)
             }
         }
     }

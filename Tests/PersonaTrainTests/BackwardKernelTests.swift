@@ -115,6 +115,20 @@ final class BackwardKernelTests: XCTestCase {
             }
             let report = compare(dXTiled, dXDense, atol: 1e-5, rtol: 1e-5)
             XCTAssertTrue(report.passed, "tiled vs dense linearBackward: \(report)")
+            // Split across threads (reductions by output, products by row): the same gradients.
+            for threads in [2, 3] {
+                var dX2 = [Float](repeating: 0, count: x.count), dA2 = [Float](repeating: 0, count: a.count)
+                var dB2 = [Float](repeating: 0, count: b.count), dXLoRA = [Float](repeating: 0, count: x.count)
+                var dA1 = dA2, dB1 = dB2
+                loraBackward(x: x, ax: ax, dY: dY, a: a, b: b, scale: scale, dA: &dA1, dB: &dB1, dX: &dXLoRA, dAx: &dAx,
+                             rows: T, inDim: inDim, outDim: outDim, rank: rank)
+                loraBackward(x: x, ax: ax, dY: dY, a: a, b: b, scale: scale, dA: &dA2, dB: &dB2, dX: &dX2, dAx: &dAx,
+                             rows: T, inDim: inDim, outDim: outDim, rank: rank, threads: threads)
+                for (name, got, expected) in [("dX", dX2, dXLoRA), ("dA", dA2, dA1), ("dB", dB2, dB1)] {
+                    let report = compare(got, expected, atol: 1e-5, rtol: 1e-5)
+                    XCTAssertTrue(report.passed, "lora \(name) with \(threads) threads: \(report)")
+                }
+            }
         }
     }
 

@@ -73,10 +73,11 @@ func dequantizeTile(_ weight: some FrozenMatrix, rows: Range<Int>, into tile: Un
     }
 }
 
-/// Runs `body` with BLAS on one thread when the caller splits work itself, and restores it.
+/// Runs `body` with BLAS on one thread when the caller splits work itself. BLAS stays
+/// single-threaded afterwards: its own threads, spinning between calls, would fight the
+/// compute pool's for the same cores (measured: a sixth of a training step in the scheduler).
 @inline(__always)
 func withSingleThreadedBLAS(_ threads: Int, _ body: () -> Void) {
     if threads > 1 { BLASThreads.set(1) }
     body()
-    if threads > 1 { BLASThreads.set(threads) }
 }

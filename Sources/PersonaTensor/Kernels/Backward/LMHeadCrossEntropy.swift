@@ -114,7 +114,6 @@ public final class LMHeadCrossEntropy {
                       rows: T, dim: d, vocabRange: (firstChunk * chunkRows)..<min(vocab, endChunk * chunkRows),
                       chunkRows: chunkRows)
         }
-        if count > 1 { BLASThreads.set(threads) }
 
         // Merge the shares: m = max_p m_p, Σ = Σ_p Σ_p e^(m_p − m), acc = Σ_p acc_p e^(m_p − m).
         let first = parts[0]

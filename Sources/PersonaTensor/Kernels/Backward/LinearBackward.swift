@@ -32,7 +32,9 @@ public func linearBackward(dY: UnsafePointer<Float>,           // [T, out]
 /// Backward of the LoRA branch y += s · B (A x) (A: [r, in], B: [out, r]), given the forward's
 /// ax = A x ([T, r]):
 ///   dB += s · dYᵀ ax      d(ax) = s · dY B      dA += d(ax)ᵀ x      dX += d(ax) A
-/// `dAx` is scratch [T, r]. Gradients accumulate.
+/// `dAx` is scratch [T, r]. Gradients accumulate. With several threads, products over the
+/// T rows split by rows, and the two reductions over T (dB, dA) split by their outputs, so
+/// no two threads write the same gradient (BLAS single-threaded inside).
 public func loraBackward(x: UnsafePointer<Float>,             // [T, in] input of the projection
                          ax: UnsafePointer<Float>,            // [T, r]
                          dY: UnsafePointer<Float>,            // [T, out]
@@ -43,12 +45,47 @@ public func loraBackward(x: UnsafePointer<Float>,             // [T, in] input o
                          dB: UnsafeMutablePointer<Float>,     // [out, r] accumulated
                          dX: UnsafeMutablePointer<Float>?,    // [T, in] accumulated, nil when not needed
                          dAx: UnsafeMutablePointer<Float>,    // [T, r] scratch
-                         rows T: Int, inDim: Int, outDim: Int, rank: Int) {
+                         rows T: Int, inDim: Int, outDim: Int, rank: Int, threads: Int = 1) {
     let t = Int32(T), i = Int32(inDim), o = Int32(outDim), r = Int32(rank)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o, r, t, scale, dY, o, ax, r, 1, dB, r)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, r, o, scale, dY, o, b, r, 0, dAx, r)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, i, t, 1, dAx, r, x, i, 1, dA, i)
-    if let dX {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, i, r, 1, dAx, r, a, i, 1, dX, i)
+    if threads <= 1 {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o, r, t, scale, dY, o, ax, r, 1, dB, r)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, r, o, scale, dY, o, b, r, 0, dAx, r)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, i, t, 1, dAx, r, x, i, 1, dA, i)
+        if let dX {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, i, r, 1, dAx, r, a, i, 1, dX, i)
+        }
+        return
+    }
+    nonisolated(unsafe) let x = x, ax = ax, dY = dY, a = a, b = b, dA = dA, dB = dB, dX = dX, dAx = dAx
+    BLASThreads.set(1)
+    // dB[o0..<o1, :] += s · dY[:, o0..<o1]ᵀ ax, and d(ax)[t0..<t1] = s · dY[t0..<t1] B.
+    parallelParts(2 * threads, threads: 2 * threads) { part, _ in
+        if part < threads {
+            let cols = (outDim * part / threads)..<(outDim * (part + 1) / threads)
+            guard !cols.isEmpty else { return }
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols.count), r, t, scale,
+                        dY + cols.lowerBound, o, ax, r, 1, dB + cols.lowerBound * rank, r)
+        } else {
+            let p = part - threads
+            let rows = (T * p / threads)..<(T * (p + 1) / threads)
+            guard !rows.isEmpty else { return }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), r, o, scale,
+                        dY + rows.lowerBound * outDim, o, b, r, 0, dAx + rows.lowerBound * rank, r)
+        }
+    }
+    // dA[:, i0..<i1] += d(ax)ᵀ x[:, i0..<i1], and dX[t0..<t1] += d(ax)[t0..<t1] A.
+    parallelParts(2 * threads, threads: 2 * threads) { part, _ in
+        if part < threads {
+            let cols = (inDim * part / threads)..<(inDim * (part + 1) / threads)
+            guard !cols.isEmpty else { return }
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, Int32(cols.count), t, 1,
+                        dAx, r, x + cols.lowerBound, i, 1, dA + cols.lowerBound, i)
+        } else if let dX {
+            let p = part - threads
+            let rows = (T * p / threads)..<(T * (p + 1) / threads)
+            guard !rows.isEmpty else { return }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), i, r, 1,
+                        dAx + rows.lowerBound * rank, r, a, i, 1, dX + rows.lowerBound * inDim, i)
+        }
     }
 }
