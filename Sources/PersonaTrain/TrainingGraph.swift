@@ -326,8 +326,9 @@ public final class TrainingGraph {
         let d = shape.hidden, eps = shape.normEpsilon
         let vectorEnd = d / 16 * 16
         weight.withUnsafeBufferPointer { wb in
-            let w = wb.baseAddress!
-            for t in 0..<n {
+            nonisolated(unsafe) let w = wb.baseAddress!, x = x, y = y
+            parallelRanges(n, threads: threads) { rows in
+            for t in rows {
                 let xr = x + t * d, yr = y + t * d
                 var squares = SIMD16<Float>(repeating: 0)
                 var i = 0
@@ -347,6 +348,7 @@ public final class TrainingGraph {
                     i += 16
                 }
                 while i < d { yr[i] = xr[i] * r * w[i]; i += 1 }
+            }
             }
         }
     }
@@ -412,19 +414,20 @@ public final class TrainingGraph {
     }
 
     private func swiglu(_ acts: BlockActivations, rows n: Int) {
-        let g = acts.gate.pointer, u = acts.up.pointer, h = hidden2.pointer
-        let count = n * shape.intermediate
-        var i = 0
-        while i + 16 <= count {
-            let x = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self)
-            let y = UnsafeRawPointer(u + i).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(h + i).storeBytes(of: x / (1 + vectorExp(-x)) * y, as: SIMD16<Float>.self)
-            i += 16
-        }
-        while i < count {
-            let x = g[i]
-            h[i] = x / (1 + expf(-x)) * u[i]
-            i += 1
+        nonisolated(unsafe) let g = acts.gate.pointer, u = acts.up.pointer, h = hidden2.pointer
+        parallelRanges(n * shape.intermediate, threads: threads, granularity: 16) { range in
+            var i = range.lowerBound
+            while i + 16 <= range.upperBound {
+                let x = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self)
+                let y = UnsafeRawPointer(u + i).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(h + i).storeBytes(of: x / (1 + vectorExp(-x)) * y, as: SIMD16<Float>.self)
+                i += 16
+            }
+            while i < range.upperBound {
+                let x = g[i]
+                h[i] = x / (1 + expf(-x)) * u[i]
+                i += 1
+            }
         }
     }
 
@@ -448,7 +451,11 @@ public final class TrainingGraph {
         dWide.zero(n * ff)
         projectBackward(.down, layer, w.down, x: hidden2.pointer, dY: dResidual.pointer, dX: dWide.pointer, acts, adapter, rows: n)
         dGate.zero(n * ff); dUp.zero(n * ff)
-        swigluBackward(gate: acts.gate.pointer, up: acts.up.pointer, dH: dWide.pointer, dGate: dGate.pointer, dUp: dUp.pointer, count: n * ff)
+        nonisolated(unsafe) let gate = acts.gate.pointer, up = acts.up.pointer, dH = dWide.pointer, dG = dGate.pointer, dU = dUp.pointer
+        parallelRanges(n * ff, threads: threads, granularity: 16) { r in
+            swigluBackward(gate: gate + r.lowerBound, up: up + r.lowerBound, dH: dH + r.lowerBound,
+                           dGate: dG + r.lowerBound, dUp: dU + r.lowerBound, count: r.count)
+        }
         dNormed.zero(n * d)
         projectBackward(.gate, layer, w.gate, x: normed.pointer, dY: dGate.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
         projectBackward(.up, layer, w.up, x: normed.pointer, dY: dUp.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
