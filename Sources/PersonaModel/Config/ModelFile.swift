@@ -98,6 +98,16 @@ public final class ModelFile: @unchecked Sendable {
         for (_, buffer) in permuted { buffer.deallocate() }
     }
 
+    /// Frees the row-permuted Q/K copies of a Hugging Face checkpoint (made again on next use).
+    /// Only for a caller that no longer reads any `TensorView` or matrix over them, such as
+    /// a load that quantized the projections into buffers of its own.
+    public func releasePermutedCopies() {
+        lock.lock()
+        defer { lock.unlock() }
+        for (_, buffer) in permuted { buffer.deallocate() }
+        permuted = [:]
+    }
+
     /// Canonical names of the tensors the model has, in forward order.
     public var tensorNames: [String] { TensorNames.expectedNames(config) }
 
