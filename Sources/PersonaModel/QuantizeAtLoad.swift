@@ -54,16 +54,22 @@ public struct QuantizationReport: Sendable {
 
     /// `weights: 538.2 MB as stored → 236.1 MB`
     public var totalsLine: String {
-        String(format: "weights: %.1f MB as stored → %.1f MB quantized", Double(totalBytesBefore) / 1e6, Double(totalBytesAfter) / 1e6)
+        "weights: \(quantizeMegabytes(totalBytesBefore)) as stored → \(quantizeMegabytes(totalBytesAfter)) quantized"
     }
 
     /// `quantized at load: 210 projections BF16 → NF4, 162.4 MB → 45.7 MB (4.50 bits/weight) in 2.1 s; …`
     public var line: String {
-        String(format: "quantized at load: %d projections %@ → %@, %.1f MB → %.1f MB (%.2f bits/weight) in %.1f s; embedding%@ kept as %@",
-               matrices, sourceFormats.joined(separator: "+"), kind.formatName, Double(sourceBytes) / 1e6,
-               Double(quantizedBytes) / 1e6, bitsPerWeight, seconds, keptFormats.count > 1 ? " and head" : "",
+        String(format: "quantized at load: %d projections %@ → %@, %@ → %@ (%.2f bits/weight) in %.1f s; embedding%@ kept as %@",
+               matrices, sourceFormats.joined(separator: "+"), kind.formatName, quantizeMegabytes(sourceBytes),
+               quantizeMegabytes(quantizedBytes), bitsPerWeight, seconds, keptFormats.count > 1 ? " and head" : "",
                keptFormats.joined(separator: "/"))
     }
+}
+
+/// `12.7 MB`, with more digits below 10 MB.
+private func quantizeMegabytes(_ bytes: Int) -> String {
+    let mb = Double(bytes) / 1e6
+    return String(format: mb < 10 ? "%.3f MB" : "%.1f MB", mb)
 }
 
 /// Float formats that quantizing at load accepts.
