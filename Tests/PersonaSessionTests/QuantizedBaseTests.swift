@@ -3,6 +3,7 @@ import XCTest
 import PersonaCore
 import PersonaTensor
 import PersonaModel
+import PersonaText
 @testable import PersonaSession
 import PersonaTestSupport
 
@@ -39,8 +40,9 @@ final class QuantizedBaseTests: XCTestCase {
             for (name, columns, rows) in [("attn_q", dModel, heads * headDim), ("attn_k", dModel, kvHeads * headDim),
                                           ("attn_v", dModel, kvHeads * headDim), ("attn_output", heads * headDim, dModel),
                                           ("ffn_gate", dModel, dFF), ("ffn_up", dModel, dFF), ("ffn_down", dFF, dModel)] {
-                try writer.addTensor(p + name + ".weight", type: .f16, shape: [columns, rows],
-                                     bytes: halves(gaussian(rows * columns, 0.1)))
+                // Multiples of 1/1024 below 1/8: exact in F16 and in BF16 (the Hugging Face twin).
+                let values = (0..<(rows * columns)).map { _ in Float(Int(rng.next() % 255) - 127) / 1024 }
+                try writer.addTensor(p + name + ".weight", type: .f16, shape: [columns, rows], bytes: halves(values))
             }
         }
         try writer.addTensor("output_norm.weight", shape: [dModel], values: [Float](repeating: 1, count: dModel))
@@ -100,5 +102,71 @@ final class QuantizedBaseTests: XCTestCase {
             XCTAssertTrue(describeError($0).contains("nf4-dq"), describeError($0))
         }
         XCTAssertNil(bench.object("q4"))
+    }
+
+    /// A Hugging Face folder (BF16 projections in Hugging Face row order, tokenizer.json made
+    /// from the GGUF) quantizes to the same matrices as the GGUF: rows are permuted before
+    /// quantizing, and NF4 blocks never straddle rows.
+    func testHuggingFaceFolderQuantizesLikeTheGGUF() throws {
+        let directory = try TestPaths.temporaryDirectory("quantized-hf")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ggufPath = directory + "/tiny.gguf", folder = directory + "/tiny-hf"
+        try Self.writeTinyFloatModel(to: ggufPath)
+        let file = try ModelFile.open(path: ggufPath)
+        let c = file.config
+        var hf = SafetensorsWriter()
+        for name in file.tensorNames {
+            let view = try file.tensor(name)
+            var values = try file.floats(name)
+            if let rows = TensorNames.ropePermutation(forGGUF: name) {
+                let source = values
+                source.withUnsafeBytes { src in values.withUnsafeMutableBytes { dst in
+                    permuteRowsGGUFToHuggingFace(src.baseAddress!, into: dst.baseAddress!, rowBytes: 4 * view.shape[0],
+                                                 groups: rows == .query ? c.nHeads : c.nKVHeads, headDim: c.headDim)
+                } }
+            }
+            let hfName = try XCTUnwrap(TensorNames.huggingFaceName(forGGUF: name))
+            if view.type == .f16 {
+                let bf16 = values.flatMap { v -> [UInt8] in
+                    XCTAssertEqual(v.bitPattern & 0xFFFF, 0, "\(name): \(v) is not exact in BF16")
+                    return withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian) { Array($0) }
+                }
+                try hf.add(hfName, dtype: .bf16, shape: view.shape.reversed(), bytes: bf16)
+            } else {
+                try hf.add(hfName, shape: view.shape.reversed(), values: values)
+            }
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try hf.write(to: folder + "/model.safetensors")
+        let gguf = try XCTUnwrap(file.gguf)
+        try huggingFaceTokenizerJSON(gguf: gguf).write(to: URL(fileURLWithPath: folder + "/tokenizer.json"))
+        try huggingFaceTokenizerConfigJSON(gguf: gguf).write(to: URL(fileURLWithPath: folder + "/tokenizer_config.json"))
+        let configJSON = """
+        {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": \(c.dModel), "num_hidden_layers": \(c.nLayers),
+         "num_attention_heads": \(c.nHeads), "num_key_value_heads": \(c.nKVHeads), "intermediate_size": \(c.dFF), "vocab_size": \(c.vocabSize),
+         "max_position_embeddings": \(c.contextLength), "rms_norm_eps": \(Float(c.rmsNormEps)), "rope_theta": \(c.ropeTheta),
+         "tie_word_embeddings": true, "hidden_act": "silu"}
+        """
+        try configJSON.write(toFile: folder + "/config.json", atomically: true, encoding: .utf8)
+
+        for kind in [LoadQuantization.nf4, .nf4DoubleQuant, .q8_0] {
+            let a = try LoadedModel.open(path: ggufPath, quantize: kind), b = try LoadedModel.open(path: folder, quantize: kind)
+            XCTAssertEqual(b.quantization?.sourceFormats, ["BF16"])
+            XCTAssertEqual(a.quantization?.sourceFormats, ["F16"])
+            for l in 0..<c.nLayers {
+                for p in Projection.allCases {
+                    let x = a.model.weights.layers[l].matrix(p), y = b.model.weights.layers[l].matrix(p)
+                    var u = [Float](repeating: 0, count: x.rows * x.columns), v = u
+                    x.dequantizeRows(0..<x.rows, into: &u)
+                    y.dequantizeRows(0..<y.rows, into: &v)
+                    XCTAssertEqual(u, v, "\(kind.rawValue) \(x.name)")
+                }
+            }
+            let ids = a.tokenizer.encode("The keeper climbed the steps.", parseSpecialTokens: false)
+            XCTAssertEqual(ids, b.tokenizer.encode("The keeper climbed the steps.", parseSpecialTokens: false))
+            let la = try a.model.tokenLosses(ids), lb = try b.model.tokenLosses(ids)
+            XCTAssertEqual(la.nll.count, lb.nll.count)
+            for (x, y) in zip(la.nll, lb.nll) { XCTAssertEqual(x, y, accuracy: 1e-4, kind.rawValue) }
+        }
     }
 }
