@@ -36,39 +36,40 @@ public enum NF4 {
     /// The code of a scaled weight in [−1, 1]: how many thresholds lie strictly below it.
     @inline(__always)
     public static func code(_ scaled: Float) -> UInt8 {
-        // Branch-free count; the thresholds are few and in L1.
-        var q: UInt8 = 0
-        thresholds.withUnsafeBufferPointer { t in
-            for i in 0..<15 where t[i] < scaled { q &+= 1 }
-        }
-        return q
+        var q = 0
+        for t in thresholds where t < scaled { q += 1 }
+        return UInt8(q)
     }
 
     /// Quantizes `count` weights (a multiple of 64) into `count / 2` packed bytes and
-    /// `count / 64` absmax values.
+    /// `count / 64` absmax values. Each code is the count of thresholds below the scaled
+    /// weight, counted without branches.
     public static func quantize(_ x: UnsafePointer<Float>, count: Int, packed: UnsafeMutablePointer<UInt8>,
                                 absmax: UnsafeMutablePointer<Float>) {
         precondition(count % blockSize == 0, "NF4 quantizes whole blocks of 64")
-        let t = thresholds
-        for b in 0..<(count / blockSize) {
-            let block = x + b * blockSize
-            var m: Float = 0
-            for j in 0..<blockSize { m = max(m, abs(block[j])) }
-            absmax[b] = m
-            let inverse = 1 / max(m, 1e-38)
-            for j in stride(from: 0, to: blockSize, by: 2) {
-                let hi = bucket(min(max(block[j] * inverse, -1), 1), t)
-                let lo = bucket(min(max(block[j + 1] * inverse, -1), 1), t)
-                packed[(b * blockSize + j) / 2] = hi << 4 | lo
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { thresholdBuffer in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockSize) { codeBuffer in
+            let t = thresholdBuffer.baseAddress!, codes = codeBuffer.baseAddress!
+            for i in 0..<15 { t[i] = thresholds[i] }
+            for b in 0..<(count / blockSize) {
+                let block = x + b * blockSize
+                var m: Float = 0
+                for j in 0..<blockSize { m = max(m, abs(block[j])) }
+                absmax[b] = m
+                let inverse = 1 / max(m, 1e-38)
+                for j in 0..<blockSize {
+                    let scaled = min(max(block[j] * inverse, -1), 1)
+                    // t < s exactly when t − s is negative (two distinct floats never subtract
+                    // to zero): counting sign bits keeps the loop free of branches.
+                    var q: UInt32 = 0
+                    for i in 0..<15 { q &+= (t[i] - scaled).bitPattern >> 31 }
+                    codes[j] = UInt8(truncatingIfNeeded: q)
+                }
+                let out = packed + b * blockSize / 2
+                for k in 0..<(blockSize / 2) { out[k] = codes[2 * k] << 4 | codes[2 * k + 1] }
             }
         }
-    }
-
-    @inline(__always)
-    private static func bucket(_ s: Float, _ t: [Float]) -> UInt8 {
-        var q: UInt8 = 0
-        for i in 0..<15 where t[i] < s { q &+= 1 }
-        return q
+        }
     }
 
     /// Each byte's two code values (high nibble first): a dequantization table.
