@@ -38,6 +38,11 @@ public final class LoadedModel {
         let (weights, report) = try stored.quantizingProjections(quantize, threads: threads, progress: progress)
         // The float Q/K copies made to permute a Hugging Face checkpoint's rows are no longer read.
         file.releasePermutedCopies()
+        // Nor are the projections' pages of the mapped file (the embedding's stay mapped and used).
+        let projections = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"].map { "." + $0 + ".weight" }
+        for name in file.tensorNames where projections.contains(where: { name.hasSuffix($0) }) {
+            file.releasePages(ofTensor: name)
+        }
         let model = try LlamaModel(config: file.config, weights: weights, threads: threads,
                                    ropeFrequencyFactors: file.ropeFrequencyFactors)
         return LoadedModel(path: path, model: model, tokenizer: tokenizer, quantization: report)

@@ -108,6 +108,14 @@ public final class ModelFile: @unchecked Sendable {
         permuted = [:]
     }
 
+    /// Drops the resident pages of a tensor's stored bytes in the mapped file (read back from
+    /// disk if used again): for a load that copied the tensor into a format of its own.
+    public func releasePages(ofTensor ggufName: String) {
+        guard let (_, _, data) = try? info(ggufName) else { return }
+        gguf?.releasePages(data)
+        safetensors?.releasePages(data)
+    }
+
     /// Canonical names of the tensors the model has, in forward order.
     public var tensorNames: [String] { TensorNames.expectedNames(config) }
 
