@@ -112,6 +112,17 @@ public struct LlamaWeights: Sendable {
         return n
     }
 
+    /// Bytes of all weights in their storage formats (the tied head counted once).
+    public var storedBytes: Int {
+        var n = embedding.rows * embedding.rowBytes + 4 * outputNorm.count
+        if output.name != embedding.name { n += output.rows * output.rowBytes }
+        for l in layers {
+            n += 4 * (l.attentionNorm.count + l.ffnNorm.count)
+            for p in Projection.allCases { n += l.matrix(p).rows * l.matrix(p).rowBytes }
+        }
+        return n
+    }
+
     /// Storage formats and how many matrices use each (`Q4_1 ×210`).
     public var formatCounts: [(format: String, count: Int)] {
         var counts: [String: Int] = [:]

@@ -8,13 +8,19 @@ public final class LoadedModel {
     public let path: String
     public let model: LlamaModel
     public let tokenizer: Tokenizer
+    /// What quantizing the projections at load did (nil when the weights are as stored).
+    public let quantization: QuantizationReport?
 
-    public init(path: String, model: LlamaModel, tokenizer: Tokenizer) {
-        self.path = path; self.model = model; self.tokenizer = tokenizer
+    public init(path: String, model: LlamaModel, tokenizer: Tokenizer, quantization: QuantizationReport? = nil) {
+        self.path = path; self.model = model; self.tokenizer = tokenizer; self.quantization = quantization
     }
 
-    /// Opens a GGUF file or a Hugging Face folder: weights stay mapped and in their stored formats.
-    public static func open(path: String, threads: Int = 2) throws -> LoadedModel {
+    /// Opens a GGUF file or a Hugging Face folder: weights stay mapped and in their stored formats,
+    /// unless `quantize` asks for the projection matrices of a float model (F32/F16/BF16) to be
+    /// quantized into owned buffers (NF4, NF4 with double-quantized scales, or Q8_0); a file
+    /// whose projections are already quantized is refused.
+    public static func open(path: String, threads: Int = 2, quantize: LoadQuantization = .none,
+                            progress: ProgressReporter? = nil) throws -> LoadedModel {
         let file = try ModelFile.open(path: path)
         let tokenizer: Tokenizer
         if let gguf = file.gguf {
@@ -22,7 +28,24 @@ public final class LoadedModel {
         } else {
             tokenizer = try loadTokenizer(huggingFaceDirectory: path)
         }
-        return LoadedModel(path: path, model: try LlamaModel(file: file, threads: threads), tokenizer: tokenizer)
+        guard quantize != .none else {
+            return LoadedModel(path: path, model: try LlamaModel(file: file, threads: threads), tokenizer: tokenizer)
+        }
+        let stored = try LlamaWeights.load(config: file.config, owner: file) { name in
+            guard file.hasTensor(name), let view = try? file.tensor(name) else { return nil }
+            return (view.type, view.shape, view.data)
+        }
+        let (weights, report) = try stored.quantizingProjections(quantize, threads: threads, progress: progress)
+        // The float Q/K copies made to permute a Hugging Face checkpoint's rows are no longer read.
+        file.releasePermutedCopies()
+        // Nor are the projections' pages of the mapped file (the embedding's stay mapped and used).
+        let projections = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"].map { "." + $0 + ".weight" }
+        for name in file.tensorNames where projections.contains(where: { name.hasSuffix($0) }) {
+            file.releasePages(ofTensor: name)
+        }
+        let model = try LlamaModel(config: file.config, weights: weights, threads: threads,
+                                   ropeFrequencyFactors: file.ropeFrequencyFactors)
+        return LoadedModel(path: path, model: model, tokenizer: tokenizer, quantization: report)
     }
 
     /// `llama, 134.5M parameters, Q4_1 ×210 Q8_0 ×1, context 8192`
@@ -41,7 +64,8 @@ public final class LoadedModel {
             "vocabulary \(c.vocabSize), context \(c.contextLength), RoPE base \(c.ropeTheta) over \(c.ropeDimensions) dims"
                 + (c.ropeScaling == .none ? "" : ", scaled \(c.ropeScaling)"),
             "output head: " + (c.tiedOutput ? "tied to the embedding" : "separate"),
-        ]
+        ] + (quantization.map { [$0.line, $0.totalsLine] }
+             ?? [String(format: "weights: %.1f MB as stored", Double(model.weights.storedBytes) / 1e6)])
     }
 }
 

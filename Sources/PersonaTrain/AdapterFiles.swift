@@ -32,20 +32,20 @@ public enum AdapterFiles {
     /// Writes the adapter as PEFT does, into directory `path` (created 0700; files 0600, atomic).
     public static func save(_ adapter: LoRAAdapter, to path: String) throws {
         try PrivateFiles.makeDirectory(path)
-        let data = encodeWeights(adapter)
+        let data = try encodeWeights(adapter)
         try PrivateFiles.writeAtomically(data, to: path + "/" + weightsFile)
         try PrivateFiles.writeAtomically(configJSON(adapter), to: path + "/" + configFile)
     }
 
     /// The safetensors bytes of the adapter in PEFT naming and HF row order.
-    static func encodeWeights(_ adapter: LoRAAdapter) -> Data {
+    static func encodeWeights(_ adapter: LoRAAdapter) throws -> Data {
         var hfOrder = [Float](repeating: 0, count: adapter.parameterCount)
         copyConverting(adapter, toHF: true, from: UnsafeBufferPointer(adapter.parameters), into: &hfOrder)
-        return hfOrder.withUnsafeBufferPointer { all in
+        return try hfOrder.withUnsafeBufferPointer { all in
             let list = adapter.tensors.map { e in
                 (name: e.name, shape: [e.rows, e.columns], values: UnsafeBufferPointer(rebasing: all[e.offset..<(e.offset + e.count)]))
             }
-            return SafetensorsCodec.encode(list, metadata: ["format": "pt"])
+            return try SafetensorsCodec.encode(list, metadata: ["format": "pt"])
         }
     }
 

@@ -157,7 +157,7 @@ public final class Trainer {
         try? FileManager.default.removeItem(atPath: staging)
         try PrivateFiles.makeDirectory(staging)
         try AdapterFiles.save(adapter, to: staging)
-        let moments = SafetensorsCodec.encode([
+        let moments = try SafetensorsCodec.encode([
             (name: "exp_avg", shape: [optimizer.count], values: UnsafeBufferPointer(optimizer.firstMoment)),
             (name: "exp_avg_sq", shape: [optimizer.count], values: UnsafeBufferPointer(optimizer.secondMoment)),
         ], metadata: ["row_order": "gguf"])

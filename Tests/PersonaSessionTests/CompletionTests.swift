@@ -37,6 +37,8 @@ final class CompletionTests: XCTestCase {
         XCTAssertEqual(candidates("run --ch"), ["--check"])
         XCTAssertEqual(candidates("echo a; se"), ["set"])
         XCTAssertEqual(candidates("help re"), ["record", "replay"])
+        XCTAssertEqual(candidates("model base models/x quantize=nf"), ["quantize=nf4", "quantize=nf4-dq"])
+        XCTAssertEqual(candidates("model base models/x quantize="), ["quantize=nf4", "quantize=nf4-dq", "quantize=none", "quantize=q8_0"])
         let result = Completion.complete(line: "set thr", bench: bench)
         XCTAssertEqual(result.start, 4)
         XCTAssertEqual(result.partial, "thr")

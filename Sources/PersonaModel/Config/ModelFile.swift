@@ -98,6 +98,24 @@ public final class ModelFile: @unchecked Sendable {
         for (_, buffer) in permuted { buffer.deallocate() }
     }
 
+    /// Frees the row-permuted Q/K copies of a Hugging Face checkpoint (made again on next use).
+    /// Only for a caller that no longer reads any `TensorView` or matrix over them, such as
+    /// a load that quantized the projections into buffers of its own.
+    public func releasePermutedCopies() {
+        lock.lock()
+        defer { lock.unlock() }
+        for (_, buffer) in permuted { buffer.deallocate() }
+        permuted = [:]
+    }
+
+    /// Drops the resident pages of a tensor's stored bytes in the mapped file (read back from
+    /// disk if used again): for a load that copied the tensor into a format of its own.
+    public func releasePages(ofTensor ggufName: String) {
+        guard let (_, _, data) = try? info(ggufName) else { return }
+        gguf?.releasePages(data)
+        safetensors?.releasePages(data)
+    }
+
     /// Canonical names of the tensors the model has, in forward order.
     public var tensorNames: [String] { TensorNames.expectedNames(config) }
 

@@ -30,20 +30,33 @@ extension CommandTable {
     /// Commands of the model area.
     static let modelCommands: [CommandSpec] = [
         CommandSpec("model", summary: "Load a model file as a named session object",
-                    details: "The weights stay mapped from the file in their stored formats (a 4-bit file stays 4-bit).",
-                    examples: ["model smol models/SmolLM2-135M-Instruct.Q4_1.gguf"],
+                    details: "The weights stay mapped from the file in their stored formats (a 4-bit file stays 4-bit). "
+                        + "For a float model (a Hugging Face folder of F32/F16/BF16 safetensors, or a GGUF with F32/F16 weights), "
+                        + "quantize= stores the seven projection matrices of every block as NF4 (blocks of 64, bitsandbytes' code book), "
+                        + "NF4 with double-quantized scales (nf4-dq) or Q8_0: the frozen base of QLoRA. The embedding and head stay as stored.",
+                    examples: ["model smol models/SmolLM2-135M-Instruct.Q4_1.gguf",
+                               "model base models/SmolLM2-135M-Instruct quantize=nf4"],
                     arguments: [
                         .positional("name", .string, "the name to give it"),
-                        .positional("path", .path, "a GGUF file"),
+                        .positional("path", .path, "a GGUF file or a Hugging Face model folder"),
+                        .keyed("quantize", .choice(LoadQuantization.allCases.map(\.rawValue)), default: "none",
+                               "quantize a float model's projections at load"),
                     ]) { ctx in
             let name = try ctx.arguments.required("name"), path = try ctx.arguments.required("path")
             if CommandTable.command(named: "model " + name) != nil {
                 throw CommandError.badValue(command: "model", argument: "name", value: name, expected: "a name that is not a model subcommand")
             }
-            let loaded = try LoadedModel.open(path: path, threads: ctx.bench.settings.threads)
+            let word = ctx.arguments.string("quantize") ?? "none"
+            guard let quantize = LoadQuantization(rawValue: word) else {
+                throw CommandError.badValue(command: "model", argument: "quantize", value: word,
+                                            expected: LoadQuantization.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            let loaded = try LoadedModel.open(path: path, threads: ctx.bench.settings.threads, quantize: quantize,
+                                              progress: ctx.progress)
             ctx.bench.register(NamedObject(name: name, kind: .model, summary: loaded.summary, value: loaded,
                                            details: { loaded.details }))
             ctx.print("\(name): \(loaded.summary)")
+            if let q = loaded.quantization { ctx.print("  " + q.line) }
         },
         // `loss` (with its --json form for scripts) is declared with the inspect commands.
     ]

@@ -17,6 +17,8 @@ public final class GGUFFile: @unchecked Sendable {
     public let dataOffset: Int
     /// The file's size in bytes.
     public var fileSize: Int { mapping.size }
+    /// Drops the resident pages of `range` if it lies in this file (see `MappedFile.releasePages`).
+    public func releasePages(_ range: UnsafeRawBufferPointer) { mapping.releasePages(range) }
 
     private let mapping: MappedFile
     private let tensorIndex: [String: Int]

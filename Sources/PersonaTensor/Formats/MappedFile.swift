@@ -43,6 +43,18 @@ public final class MappedFile: @unchecked Sendable {
     /// All bytes of the file.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
 
+    /// Tells the kernel that the pages wholly inside `range` are not needed now: this read-only
+    /// private mapping drops them, and reads them back from the file if they are touched again
+    /// (so a quantized copy's source stops counting as resident). Ranges outside it are ignored.
+    public func releasePages(_ range: UnsafeRawBufferPointer) {
+        guard let base, let start = range.baseAddress, start >= base, range.count <= size - (start - base) else { return }
+        let page = max(1, Int(sysconf(Int32(_SC_PAGESIZE))))
+        let low = (Int(bitPattern: start) + page - 1) / page * page
+        let high = (Int(bitPattern: start) + range.count) / page * page
+        guard high > low, let pointer = UnsafeMutableRawPointer(bitPattern: low) else { return }
+        _ = madvise(pointer, high - low, Int32(MADV_DONTNEED))
+    }
+
     /// `count` bytes from `offset`; the caller has checked the range against `size`.
     public func slice(offset: Int, count: Int) -> UnsafeRawBufferPointer {
         guard let base, offset >= 0, count >= 0, offset <= size, count <= size - offset else {

@@ -67,6 +67,9 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
 
     public func tensor(named name: String) -> SafetensorsTensorInfo? { location[name]?.info }
 
+    /// Drops the resident pages of `range` in whichever file holds it.
+    public func releasePages(_ range: UnsafeRawBufferPointer) { for file in files { file.releasePages(range) } }
+
     /// The tensor's bytes, valid while this checkpoint lives.
     public func data(for name: String) -> UnsafeRawBufferPointer? {
         guard let (file, info) = location[name] else { return nil }

@@ -62,6 +62,8 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// Sorted by offset.
     public let tensors: [SafetensorsTensorInfo]
     public var fileSize: Int { mapping.size }
+    /// Drops the resident pages of `range` if it lies in this file (see `MappedFile.releasePages`).
+    public func releasePages(_ range: UnsafeRawBufferPointer) { mapping.releasePages(range) }
 
     private let mapping: MappedFile
     private let index: [String: Int]
