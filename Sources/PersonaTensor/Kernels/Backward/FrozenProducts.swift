@@ -21,24 +21,17 @@ public struct FrozenProductPlan {
     public static func tileRows(floats: Int, columns: Int) -> Int { max(16, floats / max(1, columns)) }
 }
 
-/// y[T, out] = x[T, in] · Wᵀ (y overwritten). ldY is the row stride of y.
+/// y[T, out] = x[T, in] · Wᵀ (y overwritten).
 public func frozenLinearForward(_ x: UnsafePointer<Float>, rows T: Int, weight: some FrozenMatrix,
                                 into y: UnsafeMutablePointer<Float>, plan: FrozenProductPlan) {
     let outDim = weight.rows, inDim = weight.columns
     nonisolated(unsafe) let x = x, y = y, tile = plan.tile
-    var start = 0
-    while start < outDim {
-        let c = min(plan.tileRows, outDim - start)
-        dequantizeTile(weight, rows: start..<(start + c), into: tile, threads: plan.threads)
-        let first = start
-        withSingleThreadedBLAS(plan.threads) {
-            parallelRanges(T, threads: plan.threads) { rows in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(c), Int32(inDim),
-                            1, x + rows.lowerBound * inDim, Int32(inDim), tile, Int32(inDim),
-                            0, y + rows.lowerBound * outDim + first, Int32(outDim))
-            }
+    forEachTile(of: weight, plan: plan) { first, c in
+        parallelRanges(T, threads: plan.threads) { rows in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(c), Int32(inDim),
+                        1, x + rows.lowerBound * inDim, Int32(inDim), tile, Int32(inDim),
+                        0, y + rows.lowerBound * outDim + first, Int32(outDim))
         }
-        start += c
     }
 }
 
@@ -47,19 +40,24 @@ public func frozenLinearBackward(dY: UnsafePointer<Float>, rows T: Int, weight: 
                                  dX: UnsafeMutablePointer<Float>, plan: FrozenProductPlan) {
     let outDim = weight.rows, inDim = weight.columns
     nonisolated(unsafe) let dY = dY, dX = dX, tile = plan.tile
-    var start = 0
-    while start < outDim {
-        let c = min(plan.tileRows, outDim - start)
-        dequantizeTile(weight, rows: start..<(start + c), into: tile, threads: plan.threads)
-        let first = start
-        withSingleThreadedBLAS(plan.threads) {
-            parallelRanges(T, threads: plan.threads) { rows in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(inDim), Int32(c),
-                            1, dY + rows.lowerBound * outDim + first, Int32(outDim), tile, Int32(inDim),
-                            1, dX + rows.lowerBound * inDim, Int32(inDim))
-            }
+    forEachTile(of: weight, plan: plan) { first, c in
+        parallelRanges(T, threads: plan.threads) { rows in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(inDim), Int32(c),
+                        1, dY + rows.lowerBound * outDim + first, Int32(outDim), tile, Int32(inDim),
+                        1, dX + rows.lowerBound * inDim, Int32(inDim))
         }
-        start += c
+    }
+}
+
+/// Dequantizes W into `plan.tile` one tile of rows at a time and calls `body(firstRow, rows)`
+/// for each, with BLAS single-threaded.
+private func forEachTile(of weight: some FrozenMatrix, plan: FrozenProductPlan, _ body: (Int, Int) -> Void) {
+    var start = 0
+    while start < weight.rows {
+        let count = min(plan.tileRows, weight.rows - start)
+        dequantizeTile(weight, rows: start..<(start + count), into: plan.tile, threads: plan.threads)
+        withSingleThreadedBLAS(plan.threads) { body(start, count) }
+        start += count
     }
 }
 
