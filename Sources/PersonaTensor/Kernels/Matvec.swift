@@ -18,12 +18,15 @@ public final class MatvecScratch: @unchecked Sendable {
     let tiles: [FloatBuffer]  // per part: [tileRows, maxColumns]
     let blockSums: FloatBuffer
     public let threads: Int
-    /// Parts each call is split into (see `workParts`).
+    /// Parts each call is split into.
     public let parts: Int
 
     public init(threads: Int, maxColumns: Int) {
         self.threads = max(1, threads)
-        parts = workParts(threads: self.threads)
+        // Two parts per thread: each part's claim crosses cores (decode: 8 parts per thread
+        // measured 1.5% slower than 2, 16 parts 6% slower), and two still let an idle thread
+        // take over half of a busy one's share.
+        parts = self.threads <= 1 ? 1 : self.threads * 2
         tiles = (0..<parts).map { _ in FloatBuffer(count: MatvecScratch.tileRows * maxColumns) }
         blockSums = FloatBuffer(count: maxColumns / 32 + 1)
     }
