@@ -90,6 +90,7 @@ public final class LlamaModel {
         ensureRope(positions: S)
         let ws = workspace(rows: rows, keys: S)
         BLASThreads.set(1)
+        ComputePool.limitThreads(to: threads)
 
         // Positions and key masks.
         let positions = ws.positions.baseAddress!  // [rows]

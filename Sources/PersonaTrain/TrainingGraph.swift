@@ -152,6 +152,7 @@ public final class TrainingGraph {
         guard !forwardOnly else { throw TrainError.invalid("a forward-only graph cannot compute gradients") }
         try check(batch, adapter)
         BLASThreads.set(1)
+        ComputePool.limitThreads(to: threads)
         let weight = tokenWeight ?? 1 / Float(max(1, batch.countedTokens))
         forwardBlocks(batch: batch, adapter: adapter, keep: true)
         let n = batch.rows, d = shape.hidden
@@ -192,6 +193,7 @@ public final class TrainingGraph {
     public func tokenLosses(batch: TrainingBatch, adapter: LoRAAdapter?, withDropout: Bool = false) throws -> [Float] {
         try check(batch, adapter)
         BLASThreads.set(1)
+        ComputePool.limitThreads(to: threads)
         dropoutActive = withDropout
         defer { dropoutActive = true }
         forwardBlocks(batch: batch, adapter: adapter, keep: false)

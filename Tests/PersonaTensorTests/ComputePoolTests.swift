@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import XCTest
 import Synchronization
 import PersonaTensor
@@ -53,6 +54,20 @@ final class ComputePoolTests: XCTestCase {
         }
         XCTAssertEqual(Array(seen.values), Array(repeating: 1, count: count))
         XCTAssertTrue(starts.withLock { $0.allSatisfy { $0 % 16 == 0 } })
+    }
+
+    func testThreadLimitKeepsWorkOnTheCaller() {
+        defer { ComputePool.limitThreads(to: ComputePool.cores) }
+        ComputePool.limitThreads(to: 1)
+        XCTAssertEqual(ComputePool.shared.threads(forParts: 8), 1)
+        let caller = pthread_self()
+        let elsewhere = Atomic<Int>(0)
+        parallelParts(64, threads: 8) { _, _ in
+            if pthread_equal(pthread_self(), caller) == 0 { elsewhere.add(1, ordering: .relaxed) }
+        }
+        XCTAssertEqual(elsewhere.load(ordering: .relaxed), 0)
+        ComputePool.limitThreads(to: 2)
+        XCTAssertEqual(ComputePool.shared.threads(forParts: 8), min(2, ComputePool.cores))
     }
 
     func testOneThreadRunsOnTheCaller() {

@@ -22,6 +22,20 @@ public final class ComputePool: @unchecked Sendable {
     /// Cores the process may run on: more threads than this only take turns.
     public static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
+    /// The most threads (the caller included) that `parallelParts` runs on: the thread count
+    /// the user chose for the model or training run, so that a run split into several parts
+    /// per thread never occupies more cores than it was given (on a shared or many-core
+    /// machine, spinning workers beyond that would take others' time). The split itself, and
+    /// so every result, depends only on the part count.
+    public static func limitThreads(to threads: Int) { shared.threadLimit.store(max(1, threads), ordering: .relaxed) }
+
+    private let threadLimit = Atomic<Int>(Int.max)
+
+    /// The thread count a call split into `parts` parts runs on.
+    public func threads(forParts parts: Int) -> Int {
+        min(parts, ComputePool.cores, threadLimit.load(ordering: .relaxed))
+    }
+
     /// Spin iterations (each an atomic load) before a worker sleeps: a few hundred µs,
     /// longer than the gaps between the calls of one forward pass.
     static let spinIterations = 1 << 17

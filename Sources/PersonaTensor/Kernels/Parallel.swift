@@ -3,7 +3,7 @@ import Dispatch
 
 /// Splits `0..<count` into `threads` contiguous ranges and runs them at once on the compute
 /// pool (each part streams its own stretch of a weight matrix), on at most as many threads
-/// as the machine has cores. The split depends only on `threads`, never on which thread runs
+/// as the machine has cores and the run was given (`ComputePool.limitThreads`). The split depends only on `threads`, never on which thread runs
 /// a part, so results are the same run to run. With one part, the body runs on the caller's
 /// thread. Ranges start on multiples of `granularity`.
 @inlinable
@@ -19,7 +19,8 @@ public func parallelParts(_ count: Int, threads: Int, granularity: Int = 1, _ bo
     let units = (count + granularity - 1) / granularity
     let parts = max(1, min(threads, units))
     if parts == 1 { body(0, 0..<count); return }
-    ComputePool.shared.run(parts: parts, threads: min(parts, ComputePool.cores)) { part in
+    let pool = ComputePool.shared
+    pool.run(parts: parts, threads: pool.threads(forParts: parts)) { part in
         let lo = units * part / parts * granularity
         let hi = min(count, units * (part + 1) / parts * granularity)
         if lo < hi { body(part, lo..<hi) }
