@@ -1,3 +1,5 @@
+import PersonaTensor
+
 /// Element-wise passes over a vocabulary of logits, written with SIMD16 (auto-vectorisation is
 /// fragile here); each has a plain twin in `NaiveSamplingKernels` that the tests use as oracle.
 ///
@@ -7,9 +9,9 @@
 enum SamplingKernels {
     typealias V = SIMD16<Float>
 
-    /// Lane-wise max through a blend (see above).
+    /// Lane-wise max through a blend (see above; PersonaTensor's).
     @inline(__always)
-    static func lanewiseMax(_ a: V, _ b: V) -> V { a.replacing(with: b, where: b .> a) }
+    static func lanewiseMax(_ a: V, _ b: V) -> V { PersonaTensor.lanewiseMax(a, b) }
 
     /// The largest of 64 floats at `offset` (bytes) of `raw`.
     @inline(__always)

@@ -198,7 +198,7 @@ private func rowMaximum(_ row: UnsafePointer<Float>, count: Int) -> Float {
     var best = SIMD16<Float>(repeating: -.infinity)
     var j = 0
     while j + 16 <= count {
-        best = pointwiseMax(best, UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self))
+        best = lanewiseMax(best, UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self))
         j += 16
     }
     var result = best.max()
