@@ -463,7 +463,7 @@ public final class TrainingGraph {
         projectBackward(.up, layer, w.up, x: normed.pointer, dY: dUp.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
         dMid.pointer.update(from: dResidual.pointer, count: n * d)
         rmsnormBackward(x: acts.mid.pointer, weight: w.mlpNorm, dY: dNormed.pointer, dX: dMid.pointer, dWeight: nil,
-                        rows: n, dim: d, eps: shape.normEpsilon)
+                        rows: n, dim: d, eps: shape.normEpsilon, threads: threads)
         // Attention: mid = x + o(attention(rope(q), rope(k), v))
         dAttention.zero(n * d)
         projectBackward(.o, layer, w.o, x: acts.attention.pointer, dY: dMid.pointer, dX: dAttention.pointer, acts, adapter, rows: n)
@@ -497,7 +497,7 @@ public final class TrainingGraph {
         guard needsInput else { return }
         dResidual.pointer.update(from: dMid.pointer, count: n * d)
         rmsnormBackward(x: input, weight: w.attentionNorm, dY: dNormed.pointer, dX: dResidual.pointer, dWeight: nil,
-                        rows: n, dim: d, eps: shape.normEpsilon)
+                        rows: n, dim: d, eps: shape.normEpsilon, threads: threads)
     }
 
     /// dX += dY W (frozen, tiled) and the LoRA gradients of (layer, target).

@@ -51,11 +51,7 @@ public func attentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, 
         // dP = dO_h V_gᵀ
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, 1, dOh, qStride, vg, kvStride, 0, dScores, n)
         for i in 0..<T {
-            let p = probabilities + i * T, d = dScores + i * T
-            var rowDot: Float = 0
-            for j in 0...i { rowDot += p[j] * d[j] }
-            for j in 0...i { d[j] = p[j] * (d[j] - rowDot) }
-            for j in (i + 1)..<max(T, i + 1) { d[j] = 0 }
+            softmaxRowBackward(p: probabilities + i * T, d: dScores + i * T, visible: i + 1, count: T)
         }
         // dQ_h += scale · dS K_g ; dK_g += scale · dSᵀ Q_h
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, scale, dScores, n, kg, kvStride, 1, dQ + h * headDim, qStride)
@@ -103,4 +99,30 @@ public func attentionSoftmaxRows(_ scores: UnsafeMutablePointer<Float>, keyMask:
         for k in 0..<visible { row[k] *= inverse }
         for k in visible..<max(T, visible) { row[k] = 0 }
     }
+}
+
+/// dS = P ⊙ (dP − Σ_j P·dP) over one row's visible prefix, in place in `d`; the future
+/// (j ≥ visible) becomes 0. Sixteen lanes at a time: this row loop ran as scalar code.
+@inline(__always)
+func softmaxRowBackward(p: UnsafePointer<Float>, d: UnsafeMutablePointer<Float>, visible: Int, count: Int) {
+    let rp = UnsafeRawPointer(p), rd = UnsafeMutableRawPointer(d)
+    var dots = SIMD16<Float>()
+    var j = 0
+    while j + 16 <= visible {
+        dots.addProduct(rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self),
+                        rd.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self))
+        j += 16
+    }
+    var rowDot = dots.sum()
+    while j < visible { rowDot += p[j] * d[j]; j += 1 }
+    let shift = SIMD16<Float>(repeating: rowDot)
+    j = 0
+    while j + 16 <= visible {
+        let pv = rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+        let dv = rd.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+        rd.storeBytes(of: pv * (dv - shift), toByteOffset: j * 4, as: SIMD16<Float>.self)
+        j += 16
+    }
+    while j < visible { d[j] = p[j] * (d[j] - rowDot); j += 1 }
+    if visible < count { (d + visible).update(repeating: 0, count: count - visible) }
 }
