@@ -106,17 +106,9 @@ public func attentionSoftmaxRows(_ scores: UnsafeMutablePointer<Float>, keyMask:
 @inline(__always)
 func softmaxRowBackward(p: UnsafePointer<Float>, d: UnsafeMutablePointer<Float>, visible: Int, count: Int) {
     let rp = UnsafeRawPointer(p), rd = UnsafeMutableRawPointer(d)
-    var dots = SIMD16<Float>()
-    var j = 0
-    while j + 16 <= visible {
-        dots.addProduct(rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self),
-                        rd.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self))
-        j += 16
-    }
-    var rowDot = dots.sum()
-    while j < visible { rowDot += p[j] * d[j]; j += 1 }
+    let rowDot = dot(p, d, visible)
     let shift = SIMD16<Float>(repeating: rowDot)
-    j = 0
+    var j = 0
     while j + 16 <= visible {
         let pv = rp.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
         let dv = rd.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
