@@ -404,12 +404,20 @@ public final class TrainingGraph {
         forEachAttentionGroup(batch) { s, g, probabilities in
             let base = s * T
             mask.withUnsafeBufferPointer { maskBuffer in
+                let top = causalSplit(T)
                 for h in (g * groupSize)..<((g + 1) * groupSize) {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, Int32(hd), scale,
-                                q + base * heads * hd + h * hd, qStride, k + base * kvHeads * hd + g * hd, kvStride, 0, probabilities, t)
+                    let qh = q + base * heads * hd + h * hd, kg = k + base * kvHeads * hd + g * hd
+                    let vg = v + base * kvHeads * hd + g * hd, oh = out + base * heads * hd + h * hd
+                    causalProducts(a: qh, aStride: heads * hd, b: kg, bStride: kvHeads * hd, alpha: scale,
+                                   into: probabilities, length: T, headDim: hd)
                     attentionSoftmaxRows(probabilities, keyMask: maskBuffer.baseAddress! + base, length: T)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, Int32(hd), t, 1, probabilities, t,
-                                v + base * kvHeads * hd + g * hd, kvStride, 0, out + base * heads * hd + h * hd, qStride)
+                    // O = P V: queries before `top` only weigh values before it.
+                    if top > 0 {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(top), Int32(hd), Int32(top), 1, probabilities, t,
+                                    vg, kvStride, 0, oh, qStride)
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T - top), Int32(hd), t, 1, probabilities + top * T, t,
+                                vg, kvStride, 0, oh + top * heads * hd, qStride)
                 }
             }
         }

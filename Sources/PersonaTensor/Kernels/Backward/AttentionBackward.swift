@@ -43,19 +43,34 @@ public func attentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, 
         let g = h / groupSize
         let qh = q + h * headDim, kg = k + g * headDim, vg = v + g * headDim
         let dOh = dOut + h * headDim
-        // S = scale · Q_h K_gᵀ
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, scale, qh, qStride, kg, kvStride, 0, probabilities, n)
+        let top = causalSplit(T), rest = Int32(T - top), topRows = Int32(top)
+        let dQh = dQ + h * headDim, dKg = dK + g * headDim, dVg = dV + g * headDim
+        // S = scale · Q_h K_gᵀ and P = softmax(S), over the causal blocks only.
+        causalProducts(a: qh, aStride: qRowStride, b: kg, bStride: kvRowStride, alpha: scale, into: probabilities, length: T, headDim: headDim)
         attentionSoftmaxRows(probabilities, keyMask: keyMask, length: T)
-        // dV_g += Pᵀ dO_h
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, 1, probabilities, n, dOh, qStride, 1, dV + g * headDim, kvStride)
-        // dP = dO_h V_gᵀ
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, hd, 1, dOh, qStride, vg, kvStride, 0, dScores, n)
+        // dV_g += Pᵀ dO_h: keys before `top` see every query, the others only queries from `top` on.
+        if top > 0 {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, topRows, hd, n, 1, probabilities, n, dOh, qStride, 1, dVg, kvStride)
+        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rest, hd, rest, 1, probabilities + top * T + top, n,
+                    dOh + top * qRowStride, qStride, 1, dVg + top * kvRowStride, kvStride)
+        // dP = dO_h V_gᵀ over the same blocks, then dS row by row.
+        causalProducts(a: dOh, aStride: qRowStride, b: vg, bStride: kvRowStride, alpha: 1, into: dScores, length: T, headDim: headDim)
         for i in 0..<T {
             softmaxRowBackward(p: probabilities + i * T, d: dScores + i * T, visible: i + 1, count: T)
         }
-        // dQ_h += scale · dS K_g ; dK_g += scale · dSᵀ Q_h
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, n, scale, dScores, n, kg, kvStride, 1, dQ + h * headDim, qStride)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hd, n, scale, dScores, n, qh, qStride, 1, dK + g * headDim, kvStride)
+        // dQ_h += scale · dS K_g: queries before `top` only reach keys before `top`.
+        if top > 0 {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, topRows, hd, topRows, scale, dScores, n, kg, kvStride, 1, dQh, qStride)
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rest, hd, n, scale, dScores + top * T, n, kg, kvStride,
+                    1, dQh + top * qRowStride, qStride)
+        // dK_g += scale · dSᵀ Q_h: keys before `top` from every query, the others from queries from `top` on.
+        if top > 0 {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, topRows, hd, n, scale, dScores, n, qh, qStride, 1, dKg, kvStride)
+        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rest, hd, rest, scale, dScores + top * T + top, n,
+                    qh + top * qRowStride, qStride, 1, dKg + top * kvRowStride, kvStride)
     }
 }
 
@@ -117,4 +132,23 @@ func softmaxRowBackward(p: UnsafePointer<Float>, d: UnsafeMutablePointer<Float>,
     }
     while j < visible { d[j] = p[j] * (d[j] - rowDot); j += 1 }
     if visible < count { (d + visible).update(repeating: 0, count: count - visible) }
+}
+
+/// Where causal products split their queries: rows before it only need keys before it, so
+/// the [T, T] products skip the upper-right quarter (3/4 of the work of a full product).
+@inlinable
+public func causalSplit(_ T: Int) -> Int { T >= 2 ? T / 2 : 0 }
+
+/// out[T, T] = alpha · A Bᵀ (A, B: [T, headDim] rows `aStride`/`bStride` apart) on the causal
+/// blocks only: rows before `causalSplit(T)` get columns before it and leave the rest
+/// unwritten (causal softmax and its backward never read above the diagonal).
+public func causalProducts(a: UnsafePointer<Float>, aStride: Int, b: UnsafePointer<Float>, bStride: Int, alpha: Float,
+                           into out: UnsafeMutablePointer<Float>, length T: Int, headDim: Int) {
+    let top = causalSplit(T), n = Int32(T), hd = Int32(headDim)
+    if top > 0 {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(top), Int32(top), hd, alpha, a, Int32(aStride),
+                    b, Int32(bStride), 0, out, n)
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T - top), n, hd, alpha, a + top * aStride, Int32(aStride),
+                b, Int32(bStride), 0, out + top * T, n)
 }
