@@ -360,16 +360,22 @@ public final class TrainingGraph {
         let hd = shape.headDim, pairs = hd / 2
         ropeCos.withUnsafeBufferPointer { cosTable in
             ropeSin.withUnsafeBufferPointer { sinTable in
-                for row in 0..<batch.rows {
-                    let p = Int(batch.positions[row])
-                    let c = cosTable.baseAddress! + p * pairs, s = sinTable.baseAddress! + p * pairs
-                    for h in 0..<heads {
-                        let v = x + (row * heads + h) * hd
-                        for i in 0..<pairs {
-                            let x0 = v[2 * i], x1 = v[2 * i + 1]
-                            let sn = inverse ? -s[i] : s[i]
-                            v[2 * i] = x0 * c[i] - x1 * sn
-                            v[2 * i + 1] = x0 * sn + x1 * c[i]
+                nonisolated(unsafe) let cosines = cosTable.baseAddress!, sines = sinTable.baseAddress!, x = x
+                batch.positions.withUnsafeBufferPointer { positionBuffer in
+                    nonisolated(unsafe) let positions = positionBuffer.baseAddress!
+                    parallelRanges(batch.rows, threads: threads) { rows in
+                        for row in rows {
+                            let p = Int(positions[row])
+                            let c = cosines + p * pairs, s = sines + p * pairs
+                            for h in 0..<heads {
+                                let v = x + (row * heads + h) * hd
+                                for i in 0..<pairs {
+                                    let x0 = v[2 * i], x1 = v[2 * i + 1]
+                                    let sn = inverse ? -s[i] : s[i]
+                                    v[2 * i] = x0 * c[i] - x1 * sn
+                                    v[2 * i + 1] = x0 * sn + x1 * c[i]
+                                }
+                            }
                         }
                     }
                 }
