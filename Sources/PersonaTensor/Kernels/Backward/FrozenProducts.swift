@@ -50,13 +50,16 @@ public func frozenLinearBackward(dY: UnsafePointer<Float>, rows T: Int, weight: 
 }
 
 /// Dequantizes W into `plan.tile` one tile of rows at a time and calls `body(firstRow, rows)`
-/// for each, with BLAS single-threaded.
+/// for each. BLAS is set to one thread and stays so: its own threads, spinning between calls,
+/// would fight the compute pool's for the same cores (measured: a sixth of a training step in
+/// the scheduler).
 private func forEachTile(of weight: some FrozenMatrix, plan: FrozenProductPlan, _ body: (Int, Int) -> Void) {
+    if plan.threads > 1 { BLASThreads.set(1) }
     var start = 0
     while start < weight.rows {
         let count = min(plan.tileRows, weight.rows - start)
         dequantizeTile(weight, rows: start..<(start + count), into: plan.tile, threads: plan.threads)
-        withSingleThreadedBLAS(plan.threads) { body(start, count) }
+        body(start, count)
         start += count
     }
 }
@@ -69,13 +72,4 @@ func dequantizeTile(_ weight: some FrozenMatrix, rows: Range<Int>, into tile: Un
         weight.dequantizeRows((rows.lowerBound + part.lowerBound)..<(rows.lowerBound + part.upperBound),
                               into: tile + part.lowerBound * columns)
     }
-}
-
-/// Runs `body` with BLAS on one thread when the caller splits work itself. BLAS stays
-/// single-threaded afterwards: its own threads, spinning between calls, would fight the
-/// compute pool's for the same cores (measured: a sixth of a training step in the scheduler).
-@inline(__always)
-func withSingleThreadedBLAS(_ threads: Int, _ body: () -> Void) {
-    if threads > 1 { BLASThreads.set(1) }
-    body()
 }
