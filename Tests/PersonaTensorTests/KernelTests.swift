@@ -127,6 +127,48 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The fused Q8_0/Q4_1 kernels must keep float32 precision even when one activation in a
+    /// block dwarfs the others (as massive activations do): the error is bounded by a float32
+    /// rounding of Σ|w·x|, not by a 16-bit step of the block's largest value (which would be
+    /// about 1e-4 of Σ|w·x| here, and fails this bound).
+    func testMatvecKeepsFloat32PrecisionBesideOutliers() {
+        let n = 64, k = 576
+        for format in ["q8_0", "q4_1"] {
+            let w = weight(n, k, format)
+            let x = randomBuffer(k, scale: 1e-2)
+            for b in 0..<(k / 32) { x.pointer[b * 32 + (b * 7) % 32] = b.isMultiple(of: 2) ? 1e4 : -3e3 }
+            for j in 64..<96 { x.pointer[j] = 0 }  // one block of zeros
+            let out = FloatBuffer(count: n), expected = FloatBuffer(count: n)
+            matvec(w, x: x.pointer, into: out.pointer, scratch: MatvecScratch(threads: 2, maxColumns: k))
+            matvecNaive(w, x: x.pointer, into: expected.pointer)
+            let row = FloatBuffer(count: k)
+            for r in 0..<n {
+                w.row(r, into: row.pointer)
+                var magnitude = 0.0
+                for j in 0..<k { magnitude += abs(Double(row.pointer[j]) * Double(x.pointer[j])) }
+                let error = abs(Double(out.pointer[r]) - Double(expected.pointer[r]))
+                XCTAssertLessThanOrEqual(error, 1e-6 * magnitude, "\(format) row \(r): \(out.pointer[r]) vs \(expected.pointer[r])")
+            }
+        }
+    }
+
+    func testMatvecOfZeroAndNonFiniteInputs() {
+        let n = 6, k = 64
+        for format in ["q8_0", "q4_1"] {
+            let w = weight(n, k, format)
+            let scratch = MatvecScratch(threads: 1, maxColumns: k)
+            let zero = FloatBuffer(count: k), out = FloatBuffer(count: n)
+            matvec(w, x: zero.pointer, into: out.pointer, scratch: scratch)
+            XCTAssertEqual(out.array, [Float](repeating: 0, count: n), format)
+            for bad in [Float.nan, .infinity] {
+                let x = randomBuffer(k)
+                x.pointer[40] = bad
+                matvec(w, x: x.pointer, into: out.pointer, scratch: scratch)
+                XCTAssertTrue(out.array.allSatisfy { !$0.isFinite }, "\(format) with \(bad): \(out.array)")
+            }
+        }
+    }
+
     func testRMSNormAgainstNaive() {
         for d in [1, 3, 17, 64] { for rows in [1, 3] {
             let x = randomBuffer(rows * d), w = randomBuffer(d)

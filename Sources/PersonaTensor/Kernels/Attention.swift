@@ -60,12 +60,14 @@ public func attentionForward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v
                       b: k + g * hd, ldb: kvStride, c: p, ldc: S)
             }
             for t in 0..<T {
-                softmaxMasked(p + t * S, count: S, visible: shape.offset + t + 1, keyValid: keyValid)
+                if keyValid == nil {
+                    softmaxVisible(p + t * S, count: S, visible: shape.offset + t + 1)
+                } else {
+                    softmaxMasked(p + t * S, count: S, visible: shape.offset + t + 1, keyValid: keyValid)
+                }
             }
             if T == 1 {
-                let o = out + h * hd
-                o.update(repeating: 0, count: hd)
-                for s in 0..<S where p[s] != 0 { axpy(p[s], v + s * kvStride + g * hd, o, hd) }
+                weightedSum(p, count: S, values: v + g * hd, stride: kvStride, width: hd, into: out + h * hd)
             } else {
                 sgemm(m: T, n: hd, k: S, a: p, lda: S, b: v + g * hd, ldb: kvStride, c: out + h * hd, ldc: qStride)
             }
@@ -97,6 +99,59 @@ func softmaxMasked(_ row: UnsafeMutablePointer<Float>, count: Int, visible: Int,
     let inverse = 1 / sum
     for s in 0..<n { row[s] *= inverse }
     if n < count { (row + n).update(repeating: 0, count: count - n) }
+}
+
+/// Softmax of row[0..<visible] (every key valid) on sixteen lanes with `vectorExp`; the
+/// future becomes exactly 0. Decoding calls this once per head and layer for every token:
+/// with scalar `expf` it was a tenth of a decode step.
+@inline(__always)
+func softmaxVisible(_ row: UnsafeMutablePointer<Float>, count: Int, visible: Int) {
+    let n = min(visible, count)
+    guard n > 0 else { row.update(repeating: 0, count: count); return }
+    let raw = UnsafeMutableRawPointer(row)
+    let full = n / 16 * 16
+    var lanes = SIMD16<Float>(repeating: -.infinity)
+    for i in stride(from: 0, to: full, by: 16) { lanes = lanewiseMax(lanes, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)) }
+    var m = -Float.infinity
+    for j in 0..<16 where lanes[j] > m { m = lanes[j] }
+    for i in full..<n where row[i] > m { m = row[i] }
+    let shift = SIMD16<Float>(repeating: m)
+    var sums = SIMD16<Float>()
+    for i in stride(from: 0, to: full, by: 16) {
+        let e = vectorExp(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - shift)
+        raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD16<Float>.self)
+        sums += e
+    }
+    var sum = sums.sum()
+    for i in full..<n { row[i] = vectorExpScalar(row[i] - m); sum += row[i] }
+    let inverse = 1 / sum
+    for i in 0..<n { row[i] *= inverse }
+    if n < count { (row + n).update(repeating: 0, count: count - n) }
+}
+
+/// out[width] = Σ_s p[s] · values[s · stride ..< s · stride + width]: one query's attention
+/// output, the output row kept in registers when it is 64 wide (the common head size).
+@inline(__always)
+func weightedSum(_ p: UnsafePointer<Float>, count: Int, values: UnsafePointer<Float>, stride: Int, width: Int,
+                 into out: UnsafeMutablePointer<Float>) {
+    if width == 64 {
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        for s in 0..<count where p[s] != 0 {
+            let row = UnsafeRawPointer(values + s * stride), w = SIMD16<Float>(repeating: p[s])
+            a0.addProduct(w, row.loadUnaligned(as: SIMD16<Float>.self))
+            a1.addProduct(w, row.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self))
+            a2.addProduct(w, row.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self))
+            a3.addProduct(w, row.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self))
+        }
+        let o = UnsafeMutableRawPointer(out)
+        o.storeBytes(of: a0, as: SIMD16<Float>.self)
+        o.storeBytes(of: a1, toByteOffset: 64, as: SIMD16<Float>.self)
+        o.storeBytes(of: a2, toByteOffset: 128, as: SIMD16<Float>.self)
+        o.storeBytes(of: a3, toByteOffset: 192, as: SIMD16<Float>.self)
+    } else {
+        out.update(repeating: 0, count: width)
+        for s in 0..<count where p[s] != 0 { axpy(p[s], values + s * stride, out, width) }
+    }
 }
 
 @inline(__always)

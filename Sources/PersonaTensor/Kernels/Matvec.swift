@@ -12,11 +12,15 @@ public struct MatvecJob: @unchecked Sendable {
 }
 
 /// Per-thread scratch for `matvec`: row tiles for formats without a fused kernel, and the
-/// per-block sums of the input vector that the Q4_1 kernel needs for its offset term.
+/// input vector as the fused kernels read it (split into 16-bit planes on x86-64, per-block
+/// sums for Q4_1's offset term elsewhere).
 public final class MatvecScratch: @unchecked Sendable {
     static let tileRows = 16
     let tiles: [FloatBuffer]  // per part: [tileRows, maxColumns]
     let blockSums: FloatBuffer
+    #if arch(x86_64)
+    let splitInput: SplitInt16Input
+    #endif
     public let threads: Int
     /// Parts each call is split into.
     public let parts: Int
@@ -29,6 +33,9 @@ public final class MatvecScratch: @unchecked Sendable {
         parts = self.threads <= 1 ? 1 : self.threads * 2
         tiles = (0..<parts).map { _ in FloatBuffer(count: MatvecScratch.tileRows * maxColumns) }
         blockSums = FloatBuffer(count: maxColumns / 32 + 1)
+        #if arch(x86_64)
+        splitInput = SplitInt16Input(maxColumns: maxColumns)
+        #endif
     }
 
     var maxColumns: Int { tiles[0].count / MatvecScratch.tileRows }
@@ -36,14 +43,21 @@ public final class MatvecScratch: @unchecked Sendable {
 
 /// `out = W · x` for every job, all jobs sharing `x[K]`, their rows split across threads in
 /// one dispatch (fusing q/k/v or gate/up halves the number of thread wake-ups per token).
-/// Q8_0 and Q4_1 rows are read directly with SIMD, float32 activations and float32
-/// accumulation; other block formats dequantize a few rows at a time and use sgemv.
+/// Q8_0 and Q4_1 rows are read directly with SIMD and float32 accumulation; on x86-64 the
+/// weights stay integers and meet the input split into two exact 16-bit planes
+/// (MatvecSplitInt16.swift), elsewhere they are widened to float lanes. Other block formats
+/// dequantize a few rows at a time and use sgemv.
 public func matvec(_ jobs: [MatvecJob], x: UnsafePointer<Float>, scratch: MatvecScratch) {
     guard let k = jobs.first?.weight.columns else { return }
     precondition(jobs.allSatisfy { $0.weight.columns == k } && k <= scratch.maxColumns, "matvec shapes")
     let sums = scratch.blockSums.pointer
-    if jobs.contains(where: { if case .q4_1 = $0.weight.storage { return true } else { return false } }) {
+    let fused = jobs.contains { switch $0.weight.storage { case .q4_1, .q8_0: return true; default: return false } }
+    if fused {
+        #if arch(x86_64)
+        scratch.splitInput.prepare(x, blocks: k / 32)
+        #else
         blockSumsOf(x, blocks: k / 32, into: sums)
+        #endif
     }
     var starts: [Int] = []
     var total = 0
@@ -53,7 +67,8 @@ public func matvec(_ jobs: [MatvecJob], x: UnsafePointer<Float>, scratch: Matvec
         for (index, job) in jobs.enumerated() {
             let lo = max(range.lowerBound, starts[index]), hi = min(range.upperBound, starts[index] + job.weight.rows)
             if lo < hi {
-                matvecRows(job, rows: (lo - starts[index])..<(hi - starts[index]), x: x, sums: sums, tile: scratch.tiles[part].pointer)
+                matvecRows(job, rows: (lo - starts[index])..<(hi - starts[index]), x: x, sums: sums,
+                           tile: scratch.tiles[part].pointer, scratch: scratch)
             }
         }
     }
@@ -65,6 +80,7 @@ public func matvec(_ weight: WeightMatrix, x: UnsafePointer<Float>, into out: Un
     matvec([MatvecJob(weight, into: out, accumulate: accumulate)], x: x, scratch: scratch)
 }
 
+#if !arch(x86_64)
 @inline(__always)
 func blockSumsOf(_ x: UnsafePointer<Float>, blocks: Int, into sums: UnsafeMutablePointer<Float>) {
     let raw = UnsafeRawPointer(x)
@@ -74,29 +90,41 @@ func blockSumsOf(_ x: UnsafePointer<Float>, blocks: Int, into sums: UnsafeMutabl
         sums[b] = v.sum()
     }
 }
+#endif
 
 func matvecRows(_ job: MatvecJob, rows: Range<Int>, x: UnsafePointer<Float>, sums: UnsafePointer<Float>,
-                tile: UnsafeMutablePointer<Float>) {
+                tile: UnsafeMutablePointer<Float>, scratch: MatvecScratch) {
     let w = job.weight, k = w.columns, out = job.out
+    @inline(__always) func store(_ r: Int, _ v: Float) { out[r] = job.accumulate ? out[r] + v : v }
     switch w.storage {
     case .q8_0(let p):
         let rowBytes = w.rowBytes
-        for r in rows {
-            let v = dotQ8_0(p + r * rowBytes, x, blocks: k / 32)
-            out[r] = job.accumulate ? out[r] + v : v
+        #if arch(x86_64)
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+            // An odd last row is paired with itself.
+            let next = min(r + 1, rows.upperBound - 1)
+            let (v0, v1) = dotQ8_0Pair(p + r * rowBytes, p + next * rowBytes, scratch.splitInput, blocks: k / 32)
+            store(r, v0)
+            if next > r { store(next, v1) }
+            r += 2
         }
+        #else
+        for r in rows { store(r, dotQ8_0(p + r * rowBytes, x, blocks: k / 32)) }
+        #endif
     case .q4_1(let p):
         let rowBytes = w.rowBytes
         var r = rows.lowerBound
-        while r + 2 <= rows.upperBound {
-            let (v0, v1) = dotQ4_1Pair(p + r * rowBytes, p + (r + 1) * rowBytes, x, sums, blocks: k / 32)
-            out[r] = job.accumulate ? out[r] + v0 : v0
-            out[r + 1] = job.accumulate ? out[r + 1] + v1 : v1
+        while r < rows.upperBound {
+            let next = min(r + 1, rows.upperBound - 1)
+            #if arch(x86_64)
+            let (v0, v1) = dotQ4_1Pair(p + r * rowBytes, p + next * rowBytes, scratch.splitInput, blocks: k / 32)
+            #else
+            let (v0, v1) = dotQ4_1Pair(p + r * rowBytes, p + next * rowBytes, x, sums, blocks: k / 32)
+            #endif
+            store(r, v0)
+            if next > r { store(next, v1) }
             r += 2
-        }
-        if r < rows.upperBound {
-            let v = dotQ4_1(p + r * rowBytes, x, sums, blocks: k / 32)
-            out[r] = job.accumulate ? out[r] + v : v
         }
     case .f32(let p):
         cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows.count), Int32(k), 1, p + rows.lowerBound * k, Int32(k),
@@ -113,6 +141,7 @@ func matvecRows(_ job: MatvecJob, rows: Range<Int>, x: UnsafePointer<Float>, sum
     }
 }
 
+#if !arch(x86_64)
 /// Σ_j W[j]·x[j] over one Q8_0 row: per block d · Σ q·x, the integer weights widened to
 /// float lanes (the activations stay float32: no Q8 activation rounding).
 @inline(__always)
@@ -132,30 +161,9 @@ func dotQ8_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, blocks: Int) ->
     return acc.sum()
 }
 
-/// Σ_j W[j]·x[j] over one Q4_1 row: per block d · Σ q·x + m · Σ x, with Σ x per block
-/// computed once per input vector.
-@inline(__always)
-func dotQ4_1(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int) -> Float {
-    let xr = UnsafeRawPointer(x)
-    var acc = SIMD16<Float>()
-    var offset: Float = 0
-    for b in 0..<blocks {
-        let block = row + b * QuantizedBlocks.q4_1Bytes
-        let d = Float(Float16(bitPattern: block.loadUnaligned(as: UInt16.self)))
-        let m = Float(Float16(bitPattern: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
-        let (low, high) = QuantizedBlocks.floats(nibbles: (block + 4).assumingMemoryBound(to: UInt8.self))
-        let x0 = xr.loadUnaligned(fromByteOffset: b * 128, as: SIMD16<Float>.self)
-        let x1 = xr.loadUnaligned(fromByteOffset: b * 128 + 64, as: SIMD16<Float>.self)
-        var s = low * x0
-        s.addProduct(high, x1)
-        acc.addProduct(s, SIMD16<Float>(repeating: d))
-        offset += m * sums[b]
-    }
-    return acc.sum() + offset
-}
-
-/// `dotQ4_1` of two rows at once: the input is loaded once for both, and the two
-/// accumulation chains overlap (about 10% faster per weight, measured).
+/// Σ_j W[j]·x[j] over two Q4_1 rows: per block d · Σ q·x + m · Σ x, with Σ x per block
+/// computed once per input vector. The input is loaded once for both rows, and the two
+/// accumulation chains overlap (about 10% faster per weight than one row, measured).
 @inline(__always)
 func dotQ4_1Pair(_ row0: UnsafeRawPointer, _ row1: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>,
                  blocks: Int) -> (Float, Float) {
@@ -189,6 +197,8 @@ func dotQ4_1Pair(_ row0: UnsafeRawPointer, _ row1: UnsafeRawPointer, _ x: Unsafe
     }
     return (acc0.sum() + offset0, acc1.sum() + offset1)
 }
+
+#endif
 
 /// The naive twin of `matvec`: dequantize each row, then a Double dot product.
 public func matvecNaive(_ weight: WeightMatrix, x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
