@@ -264,24 +264,23 @@ public final class TrainingGraph {
         rope(acts.q.pointer, heads: shape.heads, batch: batch, inverse: false)
         rope(acts.k.pointer, heads: shape.kvHeads, batch: batch, inverse: false)
         timed("attention forward") { attentionForward(acts, batch: batch) }
-        project(.o, layer, w.o, acts.attention.pointer, projection.pointer, acts, adapter, rows: n)
-        for i in 0..<(n * d) { acts.mid.pointer[i] = input[i] + projection.pointer[i] }
+        // mid = input + o(attention): BLAS adds onto the copied residual.
+        project(.o, layer, w.o, acts.attention.pointer, acts.mid.pointer, adding: input, acts, adapter, rows: n)
         rmsnorm(acts.mid.pointer, w.mlpNorm, normed.pointer, rows: n)
         project(.gate, layer, w.gate, normed.pointer, acts.gate.pointer, acts, adapter, rows: n)
         project(.up, layer, w.up, normed.pointer, acts.up.pointer, acts, adapter, rows: n)
         swiglu(acts, rows: n)
-        project(.down, layer, w.down, hidden2.pointer, projection.pointer, acts, adapter, rows: n)
-        for i in 0..<(n * d) { output[i] = acts.mid.pointer[i] + projection.pointer[i] }
-        _ = kv; _ = ff
+        project(.down, layer, w.down, hidden2.pointer, output, adding: acts.mid.pointer, acts, adapter, rows: n)
+        _ = kv; _ = ff; _ = d
     }
 
-    /// y = x Wᵀ (+ s · B (A x̃) where the adapter targets this projection; x̃ = dropout(x)).
+    /// y = [residual +] x Wᵀ (+ s · B (A x̃) where the adapter targets this projection; x̃ = dropout(x)).
     private func project(_ target: LoRATarget, _ layer: Int, _ weight: any FrozenMatrix,
-                         _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                         _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>? = nil,
                          _ acts: BlockActivations, _ adapter: LoRAAdapter?, rows n: Int) {
         let outDim = weight.rows, inDim = weight.columns
         timed("frozen matmul forward (incl. dequantize)") {
-            frozenLinearForward(x, rows: n, weight: weight, into: y, plan: frozenPlan(columns: inDim))
+            frozenLinearForward(x, rows: n, weight: weight, into: y, adding: residual, plan: frozenPlan(columns: inDim))
         }
         guard let adapter, let slot = adapter.slot(layer: layer, target: target) else { return }
         let r = adapter.config.rank
@@ -464,24 +463,19 @@ public final class TrainingGraph {
         // MLP: x_next = mid + down(silu(gate) · up)
         rmsnorm(acts.mid.pointer, w.mlpNorm, normed.pointer, rows: n)
         swiglu(acts, rows: n)
-        dWide.zero(n * ff)
-        projectBackward(.down, layer, w.down, x: hidden2.pointer, dY: dResidual.pointer, dX: dWide.pointer, acts, adapter, rows: n)
-        dGate.zero(n * ff); dUp.zero(n * ff)
+        projectBackward(.down, layer, w.down, x: hidden2.pointer, dY: dResidual.pointer, dX: dWide.pointer, overwrite: true, acts, adapter, rows: n)
         nonisolated(unsafe) let gate = acts.gate.pointer, up = acts.up.pointer, dH = dWide.pointer, dG = dGate.pointer, dU = dUp.pointer
         parallelRanges(n * ff, threads: threads, granularity: 16) { r in
             swigluBackward(gate: gate + r.lowerBound, up: up + r.lowerBound, dH: dH + r.lowerBound,
-                           dGate: dG + r.lowerBound, dUp: dU + r.lowerBound, count: r.count)
+                           dGate: dG + r.lowerBound, dUp: dU + r.lowerBound, count: r.count, accumulate: false)
         }
-        dNormed.zero(n * d)
-        projectBackward(.gate, layer, w.gate, x: normed.pointer, dY: dGate.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
+        projectBackward(.gate, layer, w.gate, x: normed.pointer, dY: dGate.pointer, dX: dNormed.pointer, overwrite: true, acts, adapter, rows: n)
         projectBackward(.up, layer, w.up, x: normed.pointer, dY: dUp.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
         dMid.pointer.update(from: dResidual.pointer, count: n * d)
         rmsnormBackward(x: acts.mid.pointer, weight: w.mlpNorm, dY: dNormed.pointer, dX: dMid.pointer, dWeight: nil,
                         rows: n, dim: d, eps: shape.normEpsilon, threads: threads)
         // Attention: mid = x + o(attention(rope(q), rope(k), v))
-        dAttention.zero(n * d)
-        projectBackward(.o, layer, w.o, x: acts.attention.pointer, dY: dMid.pointer, dX: dAttention.pointer, acts, adapter, rows: n)
-        dQ.zero(n * d); dK.zero(n * shape.kvDim); dV.zero(n * shape.kvDim)
+        projectBackward(.o, layer, w.o, x: acts.attention.pointer, dY: dMid.pointer, dX: dAttention.pointer, overwrite: true, acts, adapter, rows: n)
         let T = batch.length, heads = shape.heads, kvHeads = shape.kvHeads, hd = shape.headDim
         timed("attention backward") {
             let groupSize = heads / kvHeads
@@ -495,17 +489,16 @@ public final class TrainingGraph {
                                       dQ: dq + qOffset, dK: dk + kvOffset, dV: dv + kvOffset,
                                       keyMask: maskBuffer.baseAddress! + s * T, scratch: scratch, length: T,
                                       heads: groupSize, kvHeads: 1, headDim: hd,
-                                      qRowStride: heads * hd, kvRowStride: kvHeads * hd)
+                                      qRowStride: heads * hd, kvRowStride: kvHeads * hd, accumulate: false)
                 }
             }
         }
         rope(dQ.pointer, heads: heads, batch: batch, inverse: true)
         rope(dK.pointer, heads: kvHeads, batch: batch, inverse: true)
         rmsnorm(input, w.attentionNorm, normed.pointer, rows: n)
-        dNormed.zero(n * d)
         // Below the first block is the frozen embedding: no gradient is needed there.
         let needsInput = layer > 0
-        projectBackward(.q, layer, w.q, x: normed.pointer, dY: dQ.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
+        projectBackward(.q, layer, w.q, x: normed.pointer, dY: dQ.pointer, dX: needsInput ? dNormed.pointer : nil, overwrite: true, acts, adapter, rows: n)
         projectBackward(.k, layer, w.k, x: normed.pointer, dY: dK.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
         projectBackward(.v, layer, w.v, x: normed.pointer, dY: dV.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
         guard needsInput else { return }
@@ -514,14 +507,14 @@ public final class TrainingGraph {
                         rows: n, dim: d, eps: shape.normEpsilon, threads: threads)
     }
 
-    /// dX += dY W (frozen, tiled) and the LoRA gradients of (layer, target).
+    /// dX += dY W (frozen, tiled; with `overwrite`, dX = dY W) and the LoRA gradients of (layer, target).
     private func projectBackward(_ target: LoRATarget, _ layer: Int, _ weight: any FrozenMatrix,
                                  x: UnsafeMutablePointer<Float>, dY: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
-                                 _ acts: BlockActivations, _ adapter: LoRAAdapter, rows n: Int) {
+                                 overwrite: Bool = false, _ acts: BlockActivations, _ adapter: LoRAAdapter, rows n: Int) {
         let inDim = weight.columns, outDim = weight.rows
         if let dX {
             timed("frozen matmul backward (incl. dequantize)") {
-                frozenLinearBackward(dY: dY, rows: n, weight: weight, dX: dX, plan: frozenPlan(columns: inDim))
+                frozenLinearBackward(dY: dY, rows: n, weight: weight, dX: dX, accumulate: !overwrite, plan: frozenPlan(columns: inDim))
             }
         }
         guard let slot = adapter.slot(layer: layer, target: target) else { return }
