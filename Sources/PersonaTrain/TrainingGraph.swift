@@ -29,12 +29,12 @@ public final class TrainingGraph {
         let mid: ActivationBuffer    // [N, d] residual after attention
         let gate: ActivationBuffer   // [N, ff] gate pre-activation
         let up: ActivationBuffer     // [N, ff]
-        var ax: [ActivationBuffer]   // 7 × [N, r] (A x of each target)
+        let ax: ActivationBuffer     // [N, 7r]: A x of target i in columns i·r..<(i+1)·r
         init(rows n: Int, shape: ModelShape, rank: Int) {
             q = ActivationBuffer(n * shape.hidden); k = ActivationBuffer(n * shape.kvDim); v = ActivationBuffer(n * shape.kvDim)
             attention = ActivationBuffer(n * shape.hidden); mid = ActivationBuffer(n * shape.hidden)
             gate = ActivationBuffer(n * shape.intermediate); up = ActivationBuffer(n * shape.intermediate)
-            ax = (0..<LoRATarget.allCases.count).map { _ in ActivationBuffer(n * rank) }
+            ax = ActivationBuffer(n * LoRATarget.allCases.count * rank)
         }
     }
 
@@ -56,7 +56,9 @@ public final class TrainingGraph {
     private let dGate: ActivationBuffer      // [N, ff]
     private let dUp: ActivationBuffer        // [N, ff]
     private let dQ: ActivationBuffer, dK: ActivationBuffer, dV: ActivationBuffer, dAttention: ActivationBuffer
-    private let dAx: ActivationBuffer        // [N, r]
+    private let dAx: ActivationBuffer        // [N, 7r], columns as BlockActivations.ax
+    private let aStack: ActivationBuffer     // [3r, d] the A of projections sharing an input, stacked
+    private let dAStack: ActivationBuffer    // [3r, d] their gradient
     private let dDropped: ActivationBuffer   // [N, max(d, ff)]
     private let attentionScratch: [ActivationBuffer] // per sequence slot: [2, T, T]
     private let finalHidden: ActivationBuffer  // [N, d]
@@ -95,7 +97,8 @@ public final class TrainingGraph {
         dResidual = ActivationBuffer(b * d); dMid = ActivationBuffer(b * d); dNormed = ActivationBuffer(b * d)
         dWide = ActivationBuffer(b * ff); dGate = ActivationBuffer(b * ff); dUp = ActivationBuffer(b * ff)
         dQ = ActivationBuffer(b * d); dK = ActivationBuffer(b * shape.kvDim); dV = ActivationBuffer(b * shape.kvDim)
-        dAttention = ActivationBuffer(b * d); dAx = ActivationBuffer(b * rank)
+        dAttention = ActivationBuffer(b * d); dAx = ActivationBuffer(b * LoRATarget.allCases.count * rank)
+        aStack = ActivationBuffer(3 * rank * wide); dAStack = ActivationBuffer(forwardOnly ? 1 : 3 * rank * wide)
         attentionScratch = (0..<(maxSequences * shape.kvHeads)).map { _ in ActivationBuffer(2 * maxLength * maxLength) }
         finalHidden = ActivationBuffer(n * d); compactHidden = ActivationBuffer(n * d); compactGradient = ActivationBuffer(b * d)
         head = LMHeadCrossEntropy(vocab: shape.vocab, dim: d, maxRows: min(n, 1024), chunkRows: 1024)
@@ -255,49 +258,86 @@ public final class TrainingGraph {
 
     private func forwardBlock(_ layer: Int, batch: TrainingBatch, adapter: LoRAAdapter?, acts: BlockActivations,
                               input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let n = batch.rows, d = shape.hidden, kv = shape.kvDim, ff = shape.intermediate
+        let n = batch.rows
         let w = model.blocks[layer]
         rmsnorm(input, w.attentionNorm, normed.pointer, rows: n)
-        project(.q, layer, w.q, normed.pointer, acts.q.pointer, acts, adapter, rows: n)
-        project(.k, layer, w.k, normed.pointer, acts.k.pointer, acts, adapter, rows: n)
-        project(.v, layer, w.v, normed.pointer, acts.v.pointer, acts, adapter, rows: n)
+        frozenForward(w.q, normed.pointer, acts.q.pointer, rows: n)
+        frozenForward(w.k, normed.pointer, acts.k.pointer, rows: n)
+        frozenForward(w.v, normed.pointer, acts.v.pointer, rows: n)
+        loraForward([.q, .k, .v], layer, x: normed.pointer, outputs: [acts.q.pointer, acts.k.pointer, acts.v.pointer], acts, adapter, rows: n)
         rope(acts.q.pointer, heads: shape.heads, batch: batch, inverse: false)
         rope(acts.k.pointer, heads: shape.kvHeads, batch: batch, inverse: false)
         timed("attention forward") { attentionForward(acts, batch: batch) }
         // mid = input + o(attention): BLAS adds onto the copied residual.
-        project(.o, layer, w.o, acts.attention.pointer, acts.mid.pointer, adding: input, acts, adapter, rows: n)
+        frozenForward(w.o, acts.attention.pointer, acts.mid.pointer, adding: input, rows: n)
+        loraForward([.o], layer, x: acts.attention.pointer, outputs: [acts.mid.pointer], acts, adapter, rows: n)
         rmsnorm(acts.mid.pointer, w.mlpNorm, normed.pointer, rows: n)
-        project(.gate, layer, w.gate, normed.pointer, acts.gate.pointer, acts, adapter, rows: n)
-        project(.up, layer, w.up, normed.pointer, acts.up.pointer, acts, adapter, rows: n)
+        frozenForward(w.gate, normed.pointer, acts.gate.pointer, rows: n)
+        frozenForward(w.up, normed.pointer, acts.up.pointer, rows: n)
+        loraForward([.gate, .up], layer, x: normed.pointer, outputs: [acts.gate.pointer, acts.up.pointer], acts, adapter, rows: n)
         swiglu(acts, rows: n)
-        project(.down, layer, w.down, hidden2.pointer, output, adding: acts.mid.pointer, acts, adapter, rows: n)
-        _ = kv; _ = ff; _ = d
+        frozenForward(w.down, hidden2.pointer, output, adding: acts.mid.pointer, rows: n)
+        loraForward([.down], layer, x: hidden2.pointer, outputs: [output], acts, adapter, rows: n)
     }
 
-    /// y = [residual +] x Wᵀ (+ s · B (A x̃) where the adapter targets this projection; x̃ = dropout(x)).
-    private func project(_ target: LoRATarget, _ layer: Int, _ weight: any FrozenMatrix,
-                         _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>? = nil,
-                         _ acts: BlockActivations, _ adapter: LoRAAdapter?, rows n: Int) {
-        let outDim = weight.rows, inDim = weight.columns
+    /// y = [residual +] x Wᵀ for a frozen W (tiled).
+    private func frozenForward(_ weight: any FrozenMatrix, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                               adding residual: UnsafePointer<Float>? = nil, rows n: Int) {
         timed("frozen matmul forward (incl. dequantize)") {
-            frozenLinearForward(x, rows: n, weight: weight, into: y, adding: residual, plan: frozenPlan(columns: inDim))
+            frozenLinearForward(x, rows: n, weight: weight, into: y, adding: residual, plan: frozenPlan(columns: weight.columns))
         }
-        guard let adapter, let slot = adapter.slot(layer: layer, target: target) else { return }
-        let r = adapter.config.rank
-        let ax = acts.ax[targetIndex(target)].pointer
-        let a = adapter.parameters.baseAddress! + slot.aOffset, b = adapter.parameters.baseAddress! + slot.bOffset
-        let input = dropoutInput(x, layer: layer, target: target, rows: n, columns: inDim, adapter: adapter) ?? x
-        let scaling = adapter.config.scaling
-        nonisolated(unsafe) let xIn = input, axOut = ax, aMatrix = a, bMatrix = b, yOut = y
-        timed("lora forward") {
-            parallelRanges(n, threads: threads) { rows in
-                let m = Int32(rows.count), first = rows.lowerBound
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(r), Int32(inDim),
-                            1, xIn + first * inDim, Int32(inDim), aMatrix, Int32(inDim), 0, axOut + first * r, Int32(r))
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(outDim), Int32(r),
-                            scaling, axOut + first * r, Int32(r), bMatrix, Int32(r), 1, yOut + first * outDim, Int32(outDim))
+    }
+
+    /// y_t += s · B_t (A_t x̃) for each projection t of `group` (projections reading the same x)
+    /// that the adapter adapts, x̃ = dropout(x); A_t x̃ is kept in `acts.ax`.
+    private func loraForward(_ group: [LoRATarget], _ layer: Int, x: UnsafeMutablePointer<Float>, outputs: [UnsafeMutablePointer<Float>],
+                             _ acts: BlockActivations, _ adapter: LoRAAdapter?, rows n: Int) {
+        guard let adapter else { return }
+        let r = adapter.config.rank, stride = LoRATarget.allCases.count * r, scaling = adapter.config.scaling
+        let params = adapter.parameters.baseAddress!
+        for part in loraParts(group, layer: layer, adapter: adapter) {
+            let slots = part.map { adapter.slot(layer: layer, target: $0)! }
+            let inDim = slots[0].inDim, stacked = part.count * r
+            let input = part.count == 1 ? dropoutInput(x, layer: layer, target: part[0], rows: n, columns: inDim, adapter: adapter) ?? x : x
+            nonisolated(unsafe) let xIn = input, a = stackedA(part, slots, adapter), axOut = acts.ax.pointer + targetIndex(part[0]) * r
+            nonisolated(unsafe) let products = zip(part, slots).map { target, slot in
+                (column: (targetIndex(target) - targetIndex(part[0])) * r, b: UnsafePointer(params + slot.bOffset),
+                 y: outputs[group.firstIndex(of: target)!], outDim: slot.outDim)
+            }
+            timed("lora forward") {
+                parallelRanges(n, threads: threads) { rows in
+                    let m = Int32(rows.count), first = rows.lowerBound
+                    // A x̃ of every projection of the part in one product, then each projection's B.
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(stacked), Int32(inDim),
+                                1, xIn + first * inDim, Int32(inDim), a, Int32(inDim), 0, axOut + first * stride, Int32(stride))
+                    for p in products {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(p.outDim), Int32(r),
+                                    scaling, axOut + first * stride + p.column, Int32(stride), p.b, Int32(r), 1,
+                                    p.y + first * p.outDim, Int32(p.outDim))
+                    }
+                }
             }
         }
+    }
+
+    /// How the LoRA products of `group` run: all at once (their A stacked, one pass over the
+    /// shared input) when the adapter adapts every projection of the group and no dropout mask
+    /// gives each its own input; otherwise one adapted projection at a time.
+    private func loraParts(_ group: [LoRATarget], layer: Int, adapter: LoRAAdapter) -> [[LoRATarget]] {
+        let adapted = group.filter { adapter.slot(layer: layer, target: $0) != nil }
+        let dropout = adapter.config.dropout > 0 && dropoutActive
+        if group.count > 1 && adapted.count == group.count && !dropout { return [group] }
+        return adapted.map { [$0] }
+    }
+
+    /// The A matrices of `part` stacked as [part.count · r, in]: the adapter's own for a single
+    /// projection, else copied into `aStack`.
+    private func stackedA(_ part: [LoRATarget], _ slots: [LoRAAdapter.Slot], _ adapter: LoRAAdapter) -> UnsafePointer<Float> {
+        let params = adapter.parameters.baseAddress!
+        guard part.count > 1 else { return UnsafePointer(params + slots[0].aOffset) }
+        let size = adapter.config.rank * slots[0].inDim
+        for (j, slot) in slots.enumerated() { (aStack.pointer + j * size).update(from: params + slot.aOffset, count: size) }
+        return UnsafePointer(aStack.pointer)
     }
 
     private func targetIndex(_ t: LoRATarget) -> Int { LoRATarget.allCases.firstIndex(of: t) ?? 0 }
@@ -463,19 +503,22 @@ public final class TrainingGraph {
         // MLP: x_next = mid + down(silu(gate) · up)
         rmsnorm(acts.mid.pointer, w.mlpNorm, normed.pointer, rows: n)
         swiglu(acts, rows: n)
-        projectBackward(.down, layer, w.down, x: hidden2.pointer, dY: dResidual.pointer, dX: dWide.pointer, overwrite: true, acts, adapter, rows: n)
+        frozenBackward(w.down, dY: dResidual.pointer, dX: dWide.pointer, overwrite: true, rows: n)
+        loraBackward([.down], layer, x: hidden2.pointer, dYs: [dResidual.pointer], dX: dWide.pointer, acts, adapter, rows: n)
         nonisolated(unsafe) let gate = acts.gate.pointer, up = acts.up.pointer, dH = dWide.pointer, dG = dGate.pointer, dU = dUp.pointer
         parallelRanges(n * ff, threads: threads, granularity: 16) { r in
             swigluBackward(gate: gate + r.lowerBound, up: up + r.lowerBound, dH: dH + r.lowerBound,
                            dGate: dG + r.lowerBound, dUp: dU + r.lowerBound, count: r.count, accumulate: false)
         }
-        projectBackward(.gate, layer, w.gate, x: normed.pointer, dY: dGate.pointer, dX: dNormed.pointer, overwrite: true, acts, adapter, rows: n)
-        projectBackward(.up, layer, w.up, x: normed.pointer, dY: dUp.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
+        frozenBackward(w.gate, dY: dGate.pointer, dX: dNormed.pointer, overwrite: true, rows: n)
+        frozenBackward(w.up, dY: dUp.pointer, dX: dNormed.pointer, rows: n)
+        loraBackward([.gate, .up], layer, x: normed.pointer, dYs: [dGate.pointer, dUp.pointer], dX: dNormed.pointer, acts, adapter, rows: n)
         dMid.pointer.update(from: dResidual.pointer, count: n * d)
         rmsnormBackward(x: acts.mid.pointer, weight: w.mlpNorm, dY: dNormed.pointer, dX: dMid.pointer, dWeight: nil,
                         rows: n, dim: d, eps: shape.normEpsilon, threads: threads)
         // Attention: mid = x + o(attention(rope(q), rope(k), v))
-        projectBackward(.o, layer, w.o, x: acts.attention.pointer, dY: dMid.pointer, dX: dAttention.pointer, overwrite: true, acts, adapter, rows: n)
+        frozenBackward(w.o, dY: dMid.pointer, dX: dAttention.pointer, overwrite: true, rows: n)
+        loraBackward([.o], layer, x: acts.attention.pointer, dYs: [dMid.pointer], dX: dAttention.pointer, acts, adapter, rows: n)
         let T = batch.length, heads = shape.heads, kvHeads = shape.kvHeads, hd = shape.headDim
         timed("attention backward") {
             let groupSize = heads / kvHeads
@@ -498,43 +541,73 @@ public final class TrainingGraph {
         rmsnorm(input, w.attentionNorm, normed.pointer, rows: n)
         // Below the first block is the frozen embedding: no gradient is needed there.
         let needsInput = layer > 0
-        projectBackward(.q, layer, w.q, x: normed.pointer, dY: dQ.pointer, dX: needsInput ? dNormed.pointer : nil, overwrite: true, acts, adapter, rows: n)
-        projectBackward(.k, layer, w.k, x: normed.pointer, dY: dK.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
-        projectBackward(.v, layer, w.v, x: normed.pointer, dY: dV.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
+        if needsInput {
+            frozenBackward(w.q, dY: dQ.pointer, dX: dNormed.pointer, overwrite: true, rows: n)
+            frozenBackward(w.k, dY: dK.pointer, dX: dNormed.pointer, rows: n)
+            frozenBackward(w.v, dY: dV.pointer, dX: dNormed.pointer, rows: n)
+        }
+        loraBackward([.q, .k, .v], layer, x: normed.pointer, dYs: [dQ.pointer, dK.pointer, dV.pointer],
+                     dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
         guard needsInput else { return }
         dResidual.pointer.update(from: dMid.pointer, count: n * d)
         rmsnormBackward(x: input, weight: w.attentionNorm, dY: dNormed.pointer, dX: dResidual.pointer, dWeight: nil,
                         rows: n, dim: d, eps: shape.normEpsilon, threads: threads)
     }
 
-    /// dX += dY W (frozen, tiled; with `overwrite`, dX = dY W) and the LoRA gradients of (layer, target).
-    private func projectBackward(_ target: LoRATarget, _ layer: Int, _ weight: any FrozenMatrix,
-                                 x: UnsafeMutablePointer<Float>, dY: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
-                                 overwrite: Bool = false, _ acts: BlockActivations, _ adapter: LoRAAdapter, rows n: Int) {
-        let inDim = weight.columns, outDim = weight.rows
-        if let dX {
-            timed("frozen matmul backward (incl. dequantize)") {
-                frozenLinearBackward(dY: dY, rows: n, weight: weight, dX: dX, accumulate: !overwrite, plan: frozenPlan(columns: inDim))
-            }
+    /// dX += dY W for a frozen W (tiled); with `overwrite`, dX = dY W.
+    private func frozenBackward(_ weight: any FrozenMatrix, dY: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>,
+                                overwrite: Bool = false, rows n: Int) {
+        timed("frozen matmul backward (incl. dequantize)") {
+            frozenLinearBackward(dY: dY, rows: n, weight: weight, dX: dX, accumulate: !overwrite, plan: frozenPlan(columns: weight.columns))
         }
-        guard let slot = adapter.slot(layer: layer, target: target) else { return }
-        let r = adapter.config.rank
+    }
+
+    /// The LoRA gradients of the projections of `group` (reading the same x; dYs in group order)
+    /// and their part of dX:
+    ///   dB_t += s · dY_tᵀ (A_t x̃)    d(A_t x̃) = s · dY_t B_t    dA_t += d(A_t x̃)ᵀ x̃    dX += d(A_t x̃) A_t
+    /// The last two run once over the stacked A of the group where the forward stacked them.
+    private func loraBackward(_ group: [LoRATarget], _ layer: Int, x: UnsafeMutablePointer<Float>, dYs: [UnsafeMutablePointer<Float>],
+                              dX: UnsafeMutablePointer<Float>?, _ acts: BlockActivations, _ adapter: LoRAAdapter, rows n: Int) {
+        let r = adapter.config.rank, stride = LoRATarget.allCases.count * r, scale = adapter.config.scaling
         let params = adapter.parameters.baseAddress!, grads = adapter.gradients.baseAddress!
-        let ax = acts.ax[targetIndex(target)].pointer
-        if adapter.config.dropout > 0, let dropped = dropoutInput(x, layer: layer, target: target, rows: n, columns: inDim, adapter: adapter),
-           let buffers = dropoutBuffers {
-            buffers.dDropped.zero(n * inDim)
-            loraBackward(x: dropped, ax: ax, dY: dY, a: params + slot.aOffset, b: params + slot.bOffset, scale: adapter.config.scaling,
-                         dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: dX == nil ? nil : buffers.dDropped.pointer, dAx: dAx.pointer,
-                         rows: n, inDim: inDim, outDim: outDim, rank: r, threads: threads)
-            if let dX {
-                for i in 0..<(n * inDim) { dX[i] += buffers.dDropped.pointer[i] * buffers.mask.pointer[i] }
+        for part in loraParts(group, layer: layer, adapter: adapter) {
+            let slots = part.map { adapter.slot(layer: layer, target: $0)! }
+            let inDim = slots[0].inDim, first = targetIndex(part[0]) * r, stacked = part.count * r
+            if part.count == 1, let dropped = dropoutInput(x, layer: layer, target: part[0], rows: n, columns: inDim, adapter: adapter),
+               let buffers = dropoutBuffers {
+                // dX += (d(A x̃) A) ⊙ mask.
+                let slot = slots[0]
+                loraBackwardOutput(ax: acts.ax.pointer + first, axStride: stride, dY: dYs[group.firstIndex(of: part[0])!],
+                                   b: params + slot.bOffset, scale: scale, dB: grads + slot.bOffset, dAx: dAx.pointer + first, dAxStride: stride,
+                                   rows: n, outDim: slot.outDim, rank: r, threads: threads)
+                buffers.dDropped.zero(n * inDim)
+                loraBackwardInput(x: dropped, dAx: dAx.pointer + first, dAxStride: stride, a: params + slot.aOffset, dA: grads + slot.aOffset,
+                                  dX: dX == nil ? nil : buffers.dDropped.pointer, rows: n, inDim: inDim, rank: r, threads: threads)
+                if let dX {
+                    for i in 0..<(n * inDim) { dX[i] += buffers.dDropped.pointer[i] * buffers.mask.pointer[i] }
+                }
+                continue
             }
-        } else {
             timed("lora backward") {
-                loraBackward(x: x, ax: ax, dY: dY, a: params + slot.aOffset, b: params + slot.bOffset, scale: adapter.config.scaling,
-                             dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: dX, dAx: dAx.pointer,
-                             rows: n, inDim: inDim, outDim: outDim, rank: r, threads: threads)
+                for (target, slot) in zip(part, slots) {
+                    let column = targetIndex(target) * r
+                    loraBackwardOutput(ax: acts.ax.pointer + column, axStride: stride, dY: dYs[group.firstIndex(of: target)!],
+                                       b: params + slot.bOffset, scale: scale, dB: grads + slot.bOffset,
+                                       dAx: dAx.pointer + column, dAxStride: stride, rows: n, outDim: slot.outDim, rank: r, threads: threads)
+                }
+                if part.count == 1 {
+                    loraBackwardInput(x: x, dAx: dAx.pointer + first, dAxStride: stride, a: params + slots[0].aOffset,
+                                      dA: grads + slots[0].aOffset, dX: dX, rows: n, inDim: inDim, rank: r, threads: threads)
+                } else {
+                    let a = stackedA(part, slots, adapter), size = r * inDim
+                    dAStack.zero(stacked * inDim)
+                    loraBackwardInput(x: x, dAx: dAx.pointer + first, dAxStride: stride, a: a, dA: dAStack.pointer, dX: dX,
+                                      rows: n, inDim: inDim, rank: stacked, threads: threads)
+                    for (j, slot) in slots.enumerated() {
+                        let g = grads + slot.aOffset, d = dAStack.pointer + j * size
+                        for i in 0..<size { g[i] += d[i] }
+                    }
+                }
             }
         }
     }

@@ -53,6 +53,15 @@ final class BackwardKernelTests: XCTestCase {
             var scratch = [Float](repeating: 0, count: 2 * T * T)
             attentionBackward(q: q, k: k, v: v, dOut: dOut, dQ: &dQ, dK: &dK, dV: &dV, keyMask: mask,
                               scratch: &scratch, length: T, heads: heads, kvHeads: kvHeads, headDim: headDim)
+            // Overwriting (accumulate: false) into NaN-filled gradients gives the same values.
+            var dQo = [Float](repeating: .nan, count: q.count), dKo = [Float](repeating: .nan, count: k.count)
+            var dVo = [Float](repeating: .nan, count: v.count)
+            attentionBackward(q: q, k: k, v: v, dOut: dOut, dQ: &dQo, dK: &dKo, dV: &dVo, keyMask: mask, scratch: &scratch,
+                              length: T, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                              qRowStride: heads * headDim, kvRowStride: kvHeads * headDim, accumulate: false)
+            for (name, got, expected) in [("dQ", dQo, dQ), ("dK", dKo, dK), ("dV", dVo, dV)] {
+                XCTAssertTrue(compare(got, expected, atol: 1e-6, rtol: 1e-6).passed, "attention overwrite \(name) T=\(T)")
+            }
             let qd = q.map(Double.init), kd = k.map(Double.init), vd = v.map(Double.init)
             let label = "attention T=\(T) heads=\(heads)/\(kvHeads) padded=\(padded)"
             checkGradient("\(label) dQ", input: q, analytic: dQ, rng: &rng) {
@@ -76,6 +85,54 @@ final class BackwardKernelTests: XCTestCase {
         let gd = g.map(Double.init), ud = u.map(Double.init)
         checkGradient("swiglu dGate", input: g, analytic: dG, rng: &rng) { dot(NaiveForward.swiglu(gate: $0, up: ud), dH) }
         checkGradient("swiglu dUp", input: u, analytic: dU, rng: &rng) { dot(NaiveForward.swiglu(gate: gd, up: $0), dH) }
+        // Overwriting NaN-filled gradients gives the same values (bit for bit: 0 + x = x).
+        var dGo = [Float](repeating: .nan, count: n), dUo = dGo
+        swigluBackward(gate: g, up: u, dH: dH, dGate: &dGo, dUp: &dUo, count: n, accumulate: false)
+        XCTAssertEqual(dGo, dG); XCTAssertEqual(dUo, dU)
+    }
+
+    /// The two halves of the LoRA backward with several projections sharing an input: their
+    /// d(ax) side by side and their A stacked give the same gradients as one loraBackward each.
+    func testStackedLoRABackwardMatchesOneProjectionAtATime() {
+        var rng = SeededGenerator(seed: 12)
+        let T = 23, inDim = 19, rank = 3, outDims = [7, 5, 11], stride = 4 * rank
+        let x = randomFloats(T * inDim, rng: &rng)
+        let a = outDims.map { _ in randomFloats(rank * inDim, scale: 0.3, rng: &rng) }
+        let b = outDims.map { randomFloats($0 * rank, scale: 0.3, rng: &rng) }
+        let dY = outDims.map { randomFloats(T * $0, rng: &rng) }
+        let scale: Float = 1.5
+        // ax of each projection, side by side in a [T, stride] matrix (one spare column block).
+        var ax = [Float](repeating: 0, count: T * stride)
+        for p in 0..<3 { for t in 0..<T { for r in 0..<rank { for i in 0..<inDim {
+            ax[t * stride + p * rank + r] += a[p][r * inDim + i] * x[t * inDim + i]
+        } } } }
+        for threads in [1, 2, 3] {
+            var dXOne = [Float](repeating: 0, count: T * inDim), dAOne = a.map { $0.map { _ in Float(0) } }, dBOne = b.map { $0.map { _ in Float(0) } }
+            for p in 0..<3 {
+                let axP = (0..<(T * rank)).map { ax[($0 / rank) * stride + p * rank + $0 % rank] }
+                var dAx = [Float](repeating: 0, count: T * rank)
+                loraBackward(x: x, ax: axP, dY: dY[p], a: a[p], b: b[p], scale: scale, dA: &dAOne[p], dB: &dBOne[p], dX: &dXOne,
+                             dAx: &dAx, rows: T, inDim: inDim, outDim: outDims[p], rank: rank, threads: threads)
+            }
+            var dX = [Float](repeating: 0, count: T * inDim), dB = b.map { $0.map { _ in Float(0) } }
+            var dAx = [Float](repeating: .nan, count: T * stride)
+            for p in 0..<3 {
+                ax.withUnsafeBufferPointer { axp in
+                    dAx.withUnsafeMutableBufferPointer { dp in
+                        loraBackwardOutput(ax: axp.baseAddress! + p * rank, axStride: stride, dY: dY[p], b: b[p], scale: scale,
+                                           dB: &dB[p], dAx: dp.baseAddress! + p * rank, dAxStride: stride,
+                                           rows: T, outDim: outDims[p], rank: rank, threads: threads)
+                    }
+                }
+            }
+            let stackedA = a.flatMap { $0 }
+            var dAStacked = [Float](repeating: 0, count: 3 * rank * inDim)
+            loraBackwardInput(x: x, dAx: dAx, dAxStride: stride, a: stackedA, dA: &dAStacked, dX: &dX,
+                              rows: T, inDim: inDim, rank: 3 * rank, threads: threads)
+            XCTAssertTrue(compare(dX, dXOne, atol: 1e-5, rtol: 1e-5).passed, "stacked dX, \(threads) threads")
+            XCTAssertTrue(compare(dAStacked, dAOne.flatMap { $0 }, atol: 1e-5, rtol: 1e-5).passed, "stacked dA, \(threads) threads")
+            XCTAssertTrue(compare(dB.flatMap { $0 }, dBOne.flatMap { $0 }, atol: 1e-5, rtol: 1e-5).passed, "dB, \(threads) threads")
+        }
     }
 
     func testLinearAndLoRABackward() {
@@ -211,6 +268,22 @@ final class FrozenProductTests: XCTestCase {
                     frozenLinearBackward(dY: dY, rows: T, weight: weight, dX: &dX, plan: plan)
                 }
             }
+            // With a residual, y = residual + x Wᵀ; without accumulation, dX = dY W over NaNs.
+            let residual = randomFloats(T * outDim, rng: &rng)
+            var yResidual = [Float](repeating: .nan, count: T * outDim), dXOver = [Float](repeating: .nan, count: T * inDim)
+            w.withUnsafeBufferPointer { wp in
+                tile.withUnsafeMutableBufferPointer { tp in
+                    let weight = DenseFrozenMatrix(rows: outDim, columns: inDim, values: wp.baseAddress!)
+                    let plan = FrozenProductPlan(tile: tp.baseAddress!, tileRows: tileRows, threads: threads)
+                    frozenLinearForward(x, rows: T, weight: weight, into: &yResidual, adding: residual, plan: plan)
+                    frozenLinearBackward(dY: dY, rows: T, weight: weight, dX: &dXOver, accumulate: false, plan: plan)
+                }
+            }
+            var dXOverExpected = [Float](repeating: 0, count: T * inDim)
+            sgemmNaive(m: T, n: inDim, k: outDim, a: dY, lda: outDim, b: w, ldb: inDim, beta: 1, c: &dXOverExpected, ldc: inDim)
+            let yResidualExpected = zip(y, residual).map { $0 + $1 }
+            XCTAssertTrue(compare(yResidual, yResidualExpected, atol: 1e-4, rtol: 1e-5).passed, "forward + residual T=\(T) threads=\(threads)")
+            XCTAssertTrue(compare(dXOver, dXOverExpected, atol: 1e-4, rtol: 1e-5).passed, "backward overwrite T=\(T) threads=\(threads)")
             var yExpected = [Float](repeating: 0, count: T * outDim), dXExpected = dX0
             sgemmNaive(transposeB: true, m: T, n: outDim, k: inDim, a: x, lda: inDim, b: w, ldb: inDim, c: &yExpected, ldc: outDim)
             sgemmNaive(m: T, n: inDim, k: outDim, a: dY, lda: outDim, b: w, ldb: inDim, beta: 1, c: &dXExpected, ldc: inDim)
