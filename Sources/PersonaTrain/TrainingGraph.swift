@@ -60,7 +60,7 @@ public final class TrainingGraph {
     private let aStack: ActivationBuffer     // [3r, d] the A of projections sharing an input, stacked
     private let dAStack: ActivationBuffer    // [3r, d] their gradient
     private let dDropped: ActivationBuffer   // [N, max(d, ff)]
-    private let attentionScratch: [ActivationBuffer] // per sequence slot: [2, T, T]
+    private let attentionScratch: [ActivationBuffer] // per (sequence, key/value head): groupedAttentionScratch
     private let finalHidden: ActivationBuffer  // [N, d]
     private let compactHidden: ActivationBuffer // [N, d]
     private let compactGradient: ActivationBuffer // [N, d]
@@ -99,7 +99,8 @@ public final class TrainingGraph {
         dQ = ActivationBuffer(b * d); dK = ActivationBuffer(b * shape.kvDim); dV = ActivationBuffer(b * shape.kvDim)
         dAttention = ActivationBuffer(b * d); dAx = ActivationBuffer(b * LoRATarget.allCases.count * rank)
         aStack = ActivationBuffer(3 * rank * wide); dAStack = ActivationBuffer(forwardOnly ? 1 : 3 * rank * wide)
-        attentionScratch = (0..<(maxSequences * shape.kvHeads)).map { _ in ActivationBuffer(2 * maxLength * maxLength) }
+        let groupScratch = groupedAttentionScratch(length: maxLength, groupSize: shape.heads / shape.kvHeads, headDim: shape.headDim)
+        attentionScratch = (0..<(maxSequences * shape.kvHeads)).map { _ in ActivationBuffer(groupScratch) }
         finalHidden = ActivationBuffer(n * d); compactHidden = ActivationBuffer(n * d); compactGradient = ActivationBuffer(b * d)
         head = LMHeadCrossEntropy(vocab: shape.vocab, dim: d, maxRows: min(n, 1024), chunkRows: 1024)
         buildRopeTable()
@@ -442,28 +443,15 @@ public final class TrainingGraph {
 
     private func attentionForward(_ acts: BlockActivations, batch: TrainingBatch) {
         let T = batch.length, heads = shape.heads, kvHeads = shape.kvHeads, hd = shape.headDim
-        let groupSize = heads / kvHeads, scale = 1 / Float(hd).squareRoot()
-        let qStride = Int32(heads * hd), kvStride = Int32(kvHeads * hd), t = Int32(T)
+        let groupSize = heads / kvHeads
         nonisolated(unsafe) let q = acts.q.pointer, k = acts.k.pointer, v = acts.v.pointer, out = acts.attention.pointer
         let mask = batch.keyMask
-        forEachAttentionGroup(batch) { s, g, probabilities in
-            let base = s * T
+        forEachAttentionGroup(batch) { s, g, scratch in
+            let qOffset = s * T * heads * hd + g * groupSize * hd, kvOffset = s * T * kvHeads * hd + g * hd
             mask.withUnsafeBufferPointer { maskBuffer in
-                let top = causalSplit(T)
-                for h in (g * groupSize)..<((g + 1) * groupSize) {
-                    let qh = q + base * heads * hd + h * hd, kg = k + base * kvHeads * hd + g * hd
-                    let vg = v + base * kvHeads * hd + g * hd, oh = out + base * heads * hd + h * hd
-                    causalProducts(a: qh, aStride: heads * hd, b: kg, bStride: kvHeads * hd, alpha: scale,
-                                   into: probabilities, length: T, headDim: hd)
-                    attentionSoftmaxRows(probabilities, keyMask: maskBuffer.baseAddress! + base, length: T)
-                    // O = P V: queries before `top` only weigh values before it.
-                    if top > 0 {
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(top), Int32(hd), Int32(top), 1, probabilities, t,
-                                    vg, kvStride, 0, oh, qStride)
-                    }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T - top), Int32(hd), t, 1, probabilities + top * T, t,
-                                vg, kvStride, 0, oh + top * heads * hd, qStride)
-                }
+                groupedAttentionForward(q: q + qOffset, k: k + kvOffset, v: v + kvOffset, out: out + qOffset,
+                                        keyMask: maskBuffer.baseAddress! + s * T, scratch: scratch, length: T,
+                                        groupSize: groupSize, headDim: hd, qRowStride: heads * hd, kvRowStride: kvHeads * hd)
             }
         }
     }
@@ -528,11 +516,11 @@ public final class TrainingGraph {
             forEachAttentionGroup(batch) { s, g, scratch in
                 let qOffset = s * T * heads * hd + g * groupSize * hd, kvOffset = s * T * kvHeads * hd + g * hd
                 mask.withUnsafeBufferPointer { maskBuffer in
-                    attentionBackward(q: q + qOffset, k: k + kvOffset, v: v + kvOffset, dOut: dOut + qOffset,
-                                      dQ: dq + qOffset, dK: dk + kvOffset, dV: dv + kvOffset,
-                                      keyMask: maskBuffer.baseAddress! + s * T, scratch: scratch, length: T,
-                                      heads: groupSize, kvHeads: 1, headDim: hd,
-                                      qRowStride: heads * hd, kvRowStride: kvHeads * hd, accumulate: false)
+                    groupedAttentionBackward(q: q + qOffset, k: k + kvOffset, v: v + kvOffset, dOut: dOut + qOffset,
+                                             dQ: dq + qOffset, dK: dk + kvOffset, dV: dv + kvOffset,
+                                             keyMask: maskBuffer.baseAddress! + s * T, scratch: scratch, length: T,
+                                             groupSize: groupSize, headDim: hd,
+                                             qRowStride: heads * hd, kvRowStride: kvHeads * hd, accumulate: false)
                 }
             }
         }

@@ -76,6 +76,59 @@ final class BackwardKernelTests: XCTestCase {
         }
     }
 
+    /// The grouped kernels (the G heads of one key/value head stacked into each product) against
+    /// the plain-loop forward and the per-head backward above, for one group inside a wider
+    /// [T, heads, headDim] layout; tolerance 1e-5 (float32 sums in another order).
+    func testGroupedAttentionMatchesPerHead() {
+        for (T, groupSize, kvHeads, headDim, padded) in [(1, 3, 1, 4, 0), (2, 1, 1, 8, 0), (7, 3, 2, 8, 2), (17, 2, 3, 16, 0), (9, 4, 1, 4, 9)] {
+            var rng = SeededGenerator(seed: UInt64(T * 31 + groupSize))
+            let heads = groupSize * kvHeads
+            let q = randomFloats(T * heads * headDim, rng: &rng), dOut = randomFloats(q.count, rng: &rng)
+            let k = randomFloats(T * kvHeads * headDim, rng: &rng), v = randomFloats(k.count, rng: &rng)
+            var mask = [UInt8](repeating: 1, count: T)
+            for j in 0..<min(padded, T) { mask[j] = 0 }
+            if padded == T { mask[T - 1] = 1 }
+            let expectedOut = NaiveForward.attention(q: q.map(Double.init), k: k.map(Double.init), v: v.map(Double.init), keyMask: mask,
+                                                     length: T, heads: heads, kvHeads: kvHeads, headDim: headDim)
+            var dQ = [Float](repeating: 0.5, count: q.count), dK = [Float](repeating: 0.5, count: k.count), dV = dK
+            var perHeadScratch = [Float](repeating: 0, count: 2 * T * T)
+            attentionBackward(q: q, k: k, v: v, dOut: dOut, dQ: &dQ, dK: &dK, dV: &dV, keyMask: mask,
+                              scratch: &perHeadScratch, length: T, heads: heads, kvHeads: kvHeads, headDim: headDim)
+            var out = [Float](repeating: .nan, count: q.count)
+            var dQAdd = [Float](repeating: 0.5, count: q.count), dKAdd = [Float](repeating: 0.5, count: k.count), dVAdd = dKAdd
+            var dQOver = [Float](repeating: .nan, count: q.count), dKOver = [Float](repeating: .nan, count: k.count), dVOver = dKOver
+            var scratch = [Float](repeating: .nan, count: groupedAttentionScratch(length: T, groupSize: groupSize, headDim: headDim))
+            let qStride = heads * headDim, kvStride = kvHeads * headDim
+            for g in 0..<kvHeads {
+                let qo = g * groupSize * headDim, kvo = g * headDim
+                groupedAttentionForward(q: q.withUnsafeBufferPointer { $0.baseAddress! } + qo, k: k.withUnsafeBufferPointer { $0.baseAddress! } + kvo,
+                                        v: v.withUnsafeBufferPointer { $0.baseAddress! } + kvo,
+                                        out: out.withUnsafeMutableBufferPointer { $0.baseAddress! } + qo, keyMask: mask,
+                                        scratch: &scratch, length: T, groupSize: groupSize, headDim: headDim,
+                                        qRowStride: qStride, kvRowStride: kvStride)
+                for accumulate in [true, false] {
+                    q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+                    dOut.withUnsafeBufferPointer { dp in
+                        let dq = accumulate ? dQAdd.withUnsafeMutableBufferPointer { $0.baseAddress! } : dQOver.withUnsafeMutableBufferPointer { $0.baseAddress! }
+                        let dk = accumulate ? dKAdd.withUnsafeMutableBufferPointer { $0.baseAddress! } : dKOver.withUnsafeMutableBufferPointer { $0.baseAddress! }
+                        let dv = accumulate ? dVAdd.withUnsafeMutableBufferPointer { $0.baseAddress! } : dVOver.withUnsafeMutableBufferPointer { $0.baseAddress! }
+                        groupedAttentionBackward(q: qp.baseAddress! + qo, k: kp.baseAddress! + kvo, v: vp.baseAddress! + kvo,
+                                                 dOut: dp.baseAddress! + qo, dQ: dq + qo, dK: dk + kvo, dV: dv + kvo,
+                                                 keyMask: mask, scratch: &scratch, length: T, groupSize: groupSize, headDim: headDim,
+                                                 qRowStride: qStride, kvRowStride: kvStride, accumulate: accumulate)
+                    } } } }
+                }
+            }
+            let label = "grouped attention T=\(T) G=\(groupSize) kv=\(kvHeads) padded=\(padded)"
+            XCTAssertTrue(compare(out, expectedOut, atol: 1e-5, rtol: 1e-5).passed, "\(label) forward")
+            for (name, got, expected) in [("dQ", dQAdd, dQ), ("dK", dKAdd, dK), ("dV", dVAdd, dV),
+                                          ("dQ overwritten", dQOver.map { $0 + 0.5 }, dQ), ("dK overwritten", dKOver.map { $0 + 0.5 }, dK),
+                                          ("dV overwritten", dVOver.map { $0 + 0.5 }, dV)] {
+                XCTAssertTrue(compare(got, expected, atol: 1e-5, rtol: 1e-5).passed, "\(label) \(name): \(compare(got, expected, atol: 1e-5, rtol: 1e-5))")
+            }
+        }
+    }
+
     func testSwiGLUBackward() {
         var rng = SeededGenerator(seed: 3)
         let n = 37

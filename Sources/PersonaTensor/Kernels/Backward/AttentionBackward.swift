@@ -83,29 +83,38 @@ public func attentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, 
 /// diagonal and at padded keys become 0. A row with no visible key (a padded query with every
 /// earlier key padded) becomes all zeros rather than NaN.
 public func attentionSoftmaxRows(_ scores: UnsafeMutablePointer<Float>, keyMask: UnsafePointer<UInt8>?, length T: Int) {
-    // A sequence without padding needs no mask: checking it key by key on every row ran as
-    // scalar code and cost as much as the exponentials.
-    var mask = keyMask
-    if let keyMask, !(0..<T).contains(where: { keyMask[$0] == 0 }) { mask = nil }
-    for i in 0..<T {
-        let row = scores + i * T, visible = i + 1
-        // Padded keys become −∞ before the maximum, so they never set it.
-        if let mask {
-            for k in 0..<visible where mask[k] == 0 { row[k] = -.infinity }
-        }
-        let maximum = rowMaximum(row, count: visible)
-        if maximum == -.infinity {
-            row.update(repeating: 0, count: T)
-            continue
-        }
-        var sum = exponentiateInPlace(row, count: visible, shift: maximum)
-        // vectorExp clamps −∞ to about 1e-38; padded keys get an exact 0.
-        if let mask {
-            for k in 0..<visible where mask[k] == 0 { sum -= row[k]; row[k] = 0 }
-        }
-        scaleInPlace(row, count: visible, by: 1 / sum)
-        if visible < T { (row + visible).update(repeating: 0, count: T - visible) }
+    let mask = paddingMask(keyMask, length: T)
+    for i in 0..<T { softmaxRow(scores + i * T, visible: i + 1, count: T, keyMask: mask) }
+}
+
+/// `keyMask`, or nil where it has no padded key: a sequence without padding needs no mask,
+/// and checking it key by key on every row ran as scalar code and cost as much as the exponentials.
+@inline(__always)
+func paddingMask(_ keyMask: UnsafePointer<UInt8>?, length T: Int) -> UnsafePointer<UInt8>? {
+    guard let keyMask, (0..<T).contains(where: { keyMask[$0] == 0 }) else { return nil }
+    return keyMask
+}
+
+/// Masked softmax in place over one row of scores whose first `visible` keys are visible;
+/// the row up to `count` beyond them becomes 0, and so does a row with no visible key.
+@inline(__always)
+func softmaxRow(_ row: UnsafeMutablePointer<Float>, visible: Int, count: Int, keyMask mask: UnsafePointer<UInt8>?) {
+    // Padded keys become −∞ before the maximum, so they never set it.
+    if let mask {
+        for k in 0..<visible where mask[k] == 0 { row[k] = -.infinity }
     }
+    let maximum = rowMaximum(row, count: visible)
+    if maximum == -.infinity {
+        row.update(repeating: 0, count: max(count, visible))
+        return
+    }
+    var sum = exponentiateInPlace(row, count: visible, shift: maximum)
+    // vectorExp clamps −∞ to about 1e-38; padded keys get an exact 0.
+    if let mask {
+        for k in 0..<visible where mask[k] == 0 { sum -= row[k]; row[k] = 0 }
+    }
+    scaleInPlace(row, count: visible, by: 1 / sum)
+    if visible < count { (row + visible).update(repeating: 0, count: count - visible) }
 }
 
 /// dS = P ⊙ (dP − Σ_j P·dP) over one row's visible prefix, in place in `d`; the future
