@@ -501,9 +501,8 @@ public final class TrainingGraph {
         frozenBackward(w.gate, dY: dGate.pointer, dX: dNormed.pointer, overwrite: true, rows: n)
         frozenBackward(w.up, dY: dUp.pointer, dX: dNormed.pointer, rows: n)
         loraBackward([.gate, .up], layer, x: normed.pointer, dYs: [dGate.pointer, dUp.pointer], dX: dNormed.pointer, acts, adapter, rows: n)
-        dMid.pointer.update(from: dResidual.pointer, count: n * d)
         rmsnormBackward(x: acts.mid.pointer, weight: w.mlpNorm, dY: dNormed.pointer, dX: dMid.pointer, dWeight: nil,
-                        rows: n, dim: d, eps: shape.normEpsilon, threads: threads)
+                        rows: n, dim: d, eps: shape.normEpsilon, threads: threads, base: dResidual.pointer)
         // Attention: mid = x + o(attention(rope(q), rope(k), v))
         frozenBackward(w.o, dY: dMid.pointer, dX: dAttention.pointer, overwrite: true, rows: n)
         loraBackward([.o], layer, x: acts.attention.pointer, dYs: [dMid.pointer], dX: dAttention.pointer, acts, adapter, rows: n)
@@ -537,9 +536,8 @@ public final class TrainingGraph {
         loraBackward([.q, .k, .v], layer, x: normed.pointer, dYs: [dQ.pointer, dK.pointer, dV.pointer],
                      dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
         guard needsInput else { return }
-        dResidual.pointer.update(from: dMid.pointer, count: n * d)
         rmsnormBackward(x: input, weight: w.attentionNorm, dY: dNormed.pointer, dX: dResidual.pointer, dWeight: nil,
-                        rows: n, dim: d, eps: shape.normEpsilon, threads: threads)
+                        rows: n, dim: d, eps: shape.normEpsilon, threads: threads, base: dMid.pointer)
     }
 
     /// dX += dY W for a frozen W (tiled); with `overwrite`, dX = dY W.

@@ -22,6 +22,16 @@ final class BackwardKernelTests: XCTestCase {
         checkGradient("rmsnorm dWeight", input: w, analytic: dW, rng: &rng) {
             dot(NaiveForward.rmsnorm(xd, weight: $0, rows: rows, dim: dim, eps: 1e-5), dY)
         }
+        // dX = base + gradient over a NaN-filled dX, on 1 and 2 threads: the same as accumulating onto base.
+        let base = randomFloats(rows * dim, rng: &rng)
+        var dXAccumulated = base
+        rmsnormBackward(x: x, weight: w, dY: dY, dX: &dXAccumulated, dWeight: nil, rows: rows, dim: dim, eps: 1e-5)
+        for threads in [1, 2] {
+            var dXBase = [Float](repeating: .nan, count: rows * dim)
+            rmsnormBackward(x: x, weight: w, dY: dY, dX: &dXBase, dWeight: nil, rows: rows, dim: dim, eps: 1e-5,
+                            threads: threads, base: base)
+            XCTAssertEqual(dXBase, dXAccumulated, "rmsnorm backward with base, \(threads) threads")
+        }
     }
 
     func testRoPEBackward() {
