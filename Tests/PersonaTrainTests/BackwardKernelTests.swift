@@ -104,33 +104,37 @@ final class BackwardKernelTests: XCTestCase {
             var perHeadScratch = [Float](repeating: 0, count: 2 * T * T)
             attentionBackward(q: q, k: k, v: v, dOut: dOut, dQ: &dQ, dK: &dK, dV: &dV, keyMask: mask,
                               scratch: &perHeadScratch, length: T, heads: heads, kvHeads: kvHeads, headDim: headDim)
-            var out = [Float](repeating: .nan, count: q.count)
-            var dQAdd = [Float](repeating: 0.5, count: q.count), dKAdd = [Float](repeating: 0.5, count: k.count), dVAdd = dKAdd
-            var dQOver = [Float](repeating: .nan, count: q.count), dKOver = [Float](repeating: .nan, count: k.count), dVOver = dKOver
-            var scratch = [Float](repeating: .nan, count: groupedAttentionScratch(length: T, groupSize: groupSize, headDim: headDim))
-            let qStride = heads * headDim, kvStride = kvHeads * headDim
-            for g in 0..<kvHeads {
-                let qo = g * groupSize * headDim, kvo = g * headDim
-                groupedAttentionForward(q: q.withUnsafeBufferPointer { $0.baseAddress! } + qo, k: k.withUnsafeBufferPointer { $0.baseAddress! } + kvo,
-                                        v: v.withUnsafeBufferPointer { $0.baseAddress! } + kvo,
-                                        out: out.withUnsafeMutableBufferPointer { $0.baseAddress! } + qo, keyMask: mask,
-                                        scratch: &scratch, length: T, groupSize: groupSize, headDim: headDim,
-                                        qRowStride: qStride, kvRowStride: kvStride)
-                for accumulate in [true, false] {
-                    q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
-                    dOut.withUnsafeBufferPointer { dp in
-                        let dq = accumulate ? dQAdd.withUnsafeMutableBufferPointer { $0.baseAddress! } : dQOver.withUnsafeMutableBufferPointer { $0.baseAddress! }
-                        let dk = accumulate ? dKAdd.withUnsafeMutableBufferPointer { $0.baseAddress! } : dKOver.withUnsafeMutableBufferPointer { $0.baseAddress! }
-                        let dv = accumulate ? dVAdd.withUnsafeMutableBufferPointer { $0.baseAddress! } : dVOver.withUnsafeMutableBufferPointer { $0.baseAddress! }
-                        groupedAttentionBackward(q: qp.baseAddress! + qo, k: kp.baseAddress! + kvo, v: vp.baseAddress! + kvo,
-                                                 dOut: dp.baseAddress! + qo, dQ: dq + qo, dK: dk + kvo, dV: dv + kvo,
-                                                 keyMask: mask, scratch: &scratch, length: T, groupSize: groupSize, headDim: headDim,
-                                                 qRowStride: qStride, kvRowStride: kvStride, accumulate: accumulate)
-                    } } } }
-                }
+            // Owned buffers: the kernels take pointers at a group's offset into each.
+            func buffer(_ count: Int, _ value: Float) -> UnsafeMutableBufferPointer<Float> {
+                let p = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+                p.initialize(repeating: value)
+                return p
             }
+            let out = buffer(q.count, .nan), scratch = buffer(groupedAttentionScratch(length: T, groupSize: groupSize, headDim: headDim), .nan)
+            let added = (q: buffer(q.count, 0.5), k: buffer(k.count, 0.5), v: buffer(k.count, 0.5))
+            let overwritten = (q: buffer(q.count, .nan), k: buffer(k.count, .nan), v: buffer(k.count, .nan))
+            defer { for p in [out, scratch, added.q, added.k, added.v, overwritten.q, overwritten.k, overwritten.v] { p.deallocate() } }
+            let qStride = heads * headDim, kvStride = kvHeads * headDim
+            q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+            dOut.withUnsafeBufferPointer { dp in
+                let q = qp.baseAddress!, k = kp.baseAddress!, v = vp.baseAddress!, dOut = dp.baseAddress!
+                for g in 0..<kvHeads {
+                    let qo = g * groupSize * headDim, kvo = g * headDim
+                    groupedAttentionForward(q: q + qo, k: k + kvo, v: v + kvo, out: out.baseAddress! + qo, keyMask: mask,
+                                            scratch: scratch.baseAddress!, length: T, groupSize: groupSize, headDim: headDim,
+                                            qRowStride: qStride, kvRowStride: kvStride)
+                    for (accumulate, d) in [(true, added), (false, overwritten)] {
+                        groupedAttentionBackward(q: q + qo, k: k + kvo, v: v + kvo, dOut: dOut + qo, dQ: d.q.baseAddress! + qo,
+                                                 dK: d.k.baseAddress! + kvo, dV: d.v.baseAddress! + kvo, keyMask: mask,
+                                                 scratch: scratch.baseAddress!, length: T, groupSize: groupSize, headDim: headDim,
+                                                 qRowStride: qStride, kvRowStride: kvStride, accumulate: accumulate)
+                    }
+                }
+            } } } }
+            let dQAdd = Array(added.q), dKAdd = Array(added.k), dVAdd = Array(added.v)
+            let dQOver = Array(overwritten.q), dKOver = Array(overwritten.k), dVOver = Array(overwritten.v)
             let label = "grouped attention T=\(T) G=\(groupSize) kv=\(kvHeads) padded=\(padded)"
-            XCTAssertTrue(compare(out, expectedOut, atol: 1e-5, rtol: 1e-5).passed, "\(label) forward")
+            XCTAssertTrue(compare(Array(out), expectedOut, atol: 1e-5, rtol: 1e-5).passed, "\(label) forward")
             for (name, got, expected) in [("dQ", dQAdd, dQ), ("dK", dKAdd, dK), ("dV", dVAdd, dV),
                                           ("dQ overwritten", dQOver.map { $0 + 0.5 }, dQ), ("dK overwritten", dKOver.map { $0 + 0.5 }, dK),
                                           ("dV overwritten", dVOver.map { $0 + 0.5 }, dV)] {
