@@ -30,11 +30,15 @@ public final class TrainingGraph {
         let gate: ActivationBuffer   // [N, ff] gate pre-activation
         let up: ActivationBuffer     // [N, ff]
         let ax: ActivationBuffer     // [N, 7r]: A x of target i in columns i·r..<(i+1)·r
-        init(rows n: Int, shape: ModelShape, rank: Int) {
+        /// [B·kvHeads, G·T, T] attention probabilities of each (sequence, key/value head), kept
+        /// so that the backward pass need not recompute the scores and their softmax.
+        let probabilities: ActivationBuffer
+        init(rows n: Int, shape: ModelShape, rank: Int, maxLength: Int) {
             q = ActivationBuffer(n * shape.hidden); k = ActivationBuffer(n * shape.kvDim); v = ActivationBuffer(n * shape.kvDim)
             attention = ActivationBuffer(n * shape.hidden); mid = ActivationBuffer(n * shape.hidden)
             gate = ActivationBuffer(n * shape.intermediate); up = ActivationBuffer(n * shape.intermediate)
             ax = ActivationBuffer(n * LoRATarget.allCases.count * rank)
+            probabilities = ActivationBuffer(n / max(1, maxLength) * shape.heads * maxLength * maxLength)
         }
     }
 
@@ -90,7 +94,7 @@ public final class TrainingGraph {
         let n = maxRows, d = shape.hidden, ff = shape.intermediate, wide = max(d, ff)
         blockInputs = (0..<(forwardOnly ? 2 : shape.layers + 1)).map { _ in ActivationBuffer(n * d) }
         let b = forwardOnly ? 1 : n // rows of the backward buffers
-        activations = (0..<(recompute || forwardOnly ? 1 : shape.layers)).map { _ in BlockActivations(rows: n, shape: shape, rank: rank) }
+        activations = (0..<(recompute || forwardOnly ? 1 : shape.layers)).map { _ in BlockActivations(rows: n, shape: shape, rank: rank, maxLength: maxLength) }
         normed = ActivationBuffer(n * wide); hidden2 = ActivationBuffer(n * ff); projection = ActivationBuffer(n * d)
         tile = ActivationBuffer(TrainingGraph.tileRows(columns: wide) * wide + wide * 64)
         dropoutMask = ActivationBuffer(1); dropped = ActivationBuffer(1); dDropped = ActivationBuffer(1)
@@ -446,12 +450,14 @@ public final class TrainingGraph {
         let groupSize = heads / kvHeads
         nonisolated(unsafe) let q = acts.q.pointer, k = acts.k.pointer, v = acts.v.pointer, out = acts.attention.pointer
         let mask = batch.keyMask
+        nonisolated(unsafe) let kept = acts.probabilities.pointer
         forEachAttentionGroup(batch) { s, g, scratch in
             let qOffset = s * T * heads * hd + g * groupSize * hd, kvOffset = s * T * kvHeads * hd + g * hd
             mask.withUnsafeBufferPointer { maskBuffer in
                 groupedAttentionForward(q: q + qOffset, k: k + kvOffset, v: v + kvOffset, out: out + qOffset,
                                         keyMask: maskBuffer.baseAddress! + s * T, scratch: scratch, length: T,
-                                        groupSize: groupSize, headDim: hd, qRowStride: heads * hd, kvRowStride: kvHeads * hd)
+                                        groupSize: groupSize, headDim: hd, qRowStride: heads * hd, kvRowStride: kvHeads * hd,
+                                        keep: kept + (s * kvHeads + g) * groupSize * T * T)
             }
         }
     }
@@ -511,6 +517,7 @@ public final class TrainingGraph {
             let groupSize = heads / kvHeads
             nonisolated(unsafe) let q = acts.q.pointer, k = acts.k.pointer, v = acts.v.pointer, dOut = dAttention.pointer
             nonisolated(unsafe) let dq = dQ.pointer, dk = dK.pointer, dv = dV.pointer
+            nonisolated(unsafe) let kept = UnsafePointer(acts.probabilities.pointer)
             let mask = batch.keyMask
             forEachAttentionGroup(batch) { s, g, scratch in
                 let qOffset = s * T * heads * hd + g * groupSize * hd, kvOffset = s * T * kvHeads * hd + g * hd
@@ -519,7 +526,8 @@ public final class TrainingGraph {
                                              dQ: dq + qOffset, dK: dk + kvOffset, dV: dv + kvOffset,
                                              keyMask: maskBuffer.baseAddress! + s * T, scratch: scratch, length: T,
                                              groupSize: groupSize, headDim: hd,
-                                             qRowStride: heads * hd, kvRowStride: kvHeads * hd, accumulate: false)
+                                             qRowStride: heads * hd, kvRowStride: kvHeads * hd, accumulate: false,
+                                             kept: kept + (s * kvHeads + g) * groupSize * T * T)
                 }
             }
         }

@@ -113,7 +113,13 @@ final class BackwardKernelTests: XCTestCase {
             let out = buffer(q.count, .nan), scratch = buffer(groupedAttentionScratch(length: T, groupSize: groupSize, headDim: headDim), .nan)
             let added = (q: buffer(q.count, 0.5), k: buffer(k.count, 0.5), v: buffer(k.count, 0.5))
             let overwritten = (q: buffer(q.count, .nan), k: buffer(k.count, .nan), v: buffer(k.count, .nan))
-            defer { for p in [out, scratch, added.q, added.k, added.v, overwritten.q, overwritten.k, overwritten.v] { p.deallocate() } }
+            // The forward's probabilities kept for the backward: the same gradients without recomputing them.
+            let fromKept = (q: buffer(q.count, .nan), k: buffer(k.count, .nan), v: buffer(k.count, .nan))
+            let kept = buffer(groupSize * T * T, .nan), keptOut = buffer(q.count, .nan)
+            defer {
+                for p in [out, scratch, added.q, added.k, added.v, overwritten.q, overwritten.k, overwritten.v,
+                          fromKept.q, fromKept.k, fromKept.v, kept, keptOut] { p.deallocate() }
+            }
             let qStride = heads * headDim, kvStride = kvHeads * headDim
             q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
             dOut.withUnsafeBufferPointer { dp in
@@ -129,10 +135,20 @@ final class BackwardKernelTests: XCTestCase {
                                                  scratch: scratch.baseAddress!, length: T, groupSize: groupSize, headDim: headDim,
                                                  qRowStride: qStride, kvRowStride: kvStride, accumulate: accumulate)
                     }
+                    groupedAttentionForward(q: q + qo, k: k + kvo, v: v + kvo, out: keptOut.baseAddress! + qo, keyMask: mask,
+                                            scratch: scratch.baseAddress!, length: T, groupSize: groupSize, headDim: headDim,
+                                            qRowStride: qStride, kvRowStride: kvStride, keep: kept.baseAddress!)
+                    scratch.update(repeating: .nan)
+                    groupedAttentionBackward(q: q + qo, k: k + kvo, v: v + kvo, dOut: dOut + qo, dQ: fromKept.q.baseAddress! + qo,
+                                             dK: fromKept.k.baseAddress! + kvo, dV: fromKept.v.baseAddress! + kvo, keyMask: mask,
+                                             scratch: scratch.baseAddress!, length: T, groupSize: groupSize, headDim: headDim,
+                                             qRowStride: qStride, kvRowStride: kvStride, accumulate: false, kept: kept.baseAddress!)
                 }
             } } } }
             let dQAdd = Array(added.q), dKAdd = Array(added.k), dVAdd = Array(added.v)
             let dQOver = Array(overwritten.q), dKOver = Array(overwritten.k), dVOver = Array(overwritten.v)
+            XCTAssertEqual(Array(keptOut), Array(out), "forward keeping the probabilities")
+            XCTAssertEqual(Array(fromKept.q), dQOver); XCTAssertEqual(Array(fromKept.k), dKOver); XCTAssertEqual(Array(fromKept.v), dVOver)
             let label = "grouped attention T=\(T) G=\(groupSize) kv=\(kvHeads) padded=\(padded)"
             XCTAssertTrue(compare(Array(out), expectedOut, atol: 1e-5, rtol: 1e-5).passed, "\(label) forward")
             for (name, got, expected) in [("dQ", dQAdd, dQ), ("dK", dKAdd, dK), ("dV", dVAdd, dV),

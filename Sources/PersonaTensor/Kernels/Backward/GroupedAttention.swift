@@ -17,13 +17,14 @@ public func groupedAttentionScratch(length T: Int, groupSize G: Int, headDim: In
 
 /// out_h = softmax(scale · Q_h Kᵀ, causal, padded keys masked) V for the G heads of one group
 /// (q, out: [T, G, headDim] rows `qRowStride` apart; k, v: [T, headDim] rows `kvRowStride`
-/// apart). `out` is overwritten.
+/// apart). `out` is overwritten. With `keep` ([G·T, T]), the probabilities are left there
+/// for the backward pass instead of in the scratch.
 public func groupedAttentionForward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                     out: UnsafeMutablePointer<Float>, keyMask: UnsafePointer<UInt8>?,
                                     scratch: UnsafeMutablePointer<Float>, length T: Int, groupSize G: Int, headDim: Int,
-                                    qRowStride: Int, kvRowStride: Int) {
+                                    qRowStride: Int, kvRowStride: Int, keep: UnsafeMutablePointer<Float>? = nil) {
     let layout = StackedHeads(length: T, groupSize: G, headDim: headDim)
-    let probabilities = scratch, stackedQ = scratch + 2 * G * T * T, stackedOut = stackedQ + G * T * headDim
+    let probabilities = keep ?? scratch, stackedQ = scratch + 2 * G * T * T, stackedOut = stackedQ + G * T * headDim
     layout.gather(q, rowStride: qRowStride, into: stackedQ)
     layout.scores(stackedQ, kvRowStride: kvRowStride, keys: k, alpha: 1 / Float(headDim).squareRoot(), into: probabilities)
     layout.softmax(probabilities, keyMask: keyMask)
@@ -38,7 +39,7 @@ public func groupedAttentionForward(q: UnsafePointer<Float>, k: UnsafePointer<Fl
     layout.scatter(stackedOut, into: out, rowStride: qRowStride, accumulate: false)
 }
 
-/// Backward of `groupedAttentionForward` (P recomputed from Q and K):
+/// Backward of `groupedAttentionForward` (P recomputed from Q and K, or the forward's `kept`):
 ///   dV += Σ_h P_hᵀ dO_h    dP_h = dO_h Vᵀ    dS_h = P_h ⊙ (dP_h − rowsum(P_h ⊙ dP_h))
 ///   dQ_h += scale · dS_h K    dK += scale · Σ_h dS_hᵀ Q_h
 /// Gradients accumulate, or are overwritten without `accumulate`.
@@ -47,15 +48,18 @@ public func groupedAttentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<F
                                      dK: UnsafeMutablePointer<Float>, dV: UnsafeMutablePointer<Float>,
                                      keyMask: UnsafePointer<UInt8>?, scratch: UnsafeMutablePointer<Float>,
                                      length T: Int, groupSize G: Int, headDim: Int,
-                                     qRowStride: Int, kvRowStride: Int, accumulate: Bool = true) {
+                                     qRowStride: Int, kvRowStride: Int, accumulate: Bool = true,
+                                     kept: UnsafePointer<Float>? = nil) {
     let layout = StackedHeads(length: T, groupSize: G, headDim: headDim)
     let scale = 1 / Float(headDim).squareRoot()
-    let probabilities = scratch, dScores = scratch + G * T * T
+    let probabilities = kept ?? UnsafePointer(scratch), dScores = scratch + G * T * T
     let stackedQ = scratch + 2 * G * T * T, stackedDOut = stackedQ + G * T * headDim, stackedDQ = stackedDOut + G * T * headDim
     layout.gather(q, rowStride: qRowStride, into: stackedQ)
     layout.gather(dOut, rowStride: qRowStride, into: stackedDOut)
-    layout.scores(stackedQ, kvRowStride: kvRowStride, keys: k, alpha: scale, into: probabilities)
-    layout.softmax(probabilities, keyMask: keyMask)
+    if kept == nil {
+        layout.scores(stackedQ, kvRowStride: kvRowStride, keys: k, alpha: scale, into: scratch)
+        layout.softmax(scratch, keyMask: keyMask)
+    }
     let top = layout.top, rest = layout.rest, hd = Int32(headDim), t = Int32(T), kvStride = Int32(kvRowStride)
     let beta: Float = accumulate ? 1 : 0
     let restP = probabilities + G * top * T + top, restD = dScores + G * top * T + top
