@@ -29,12 +29,16 @@ public final class TrainingGraph {
         let mid: ActivationBuffer    // [N, d] residual after attention
         let gate: ActivationBuffer   // [N, ff] gate pre-activation
         let up: ActivationBuffer     // [N, ff]
-        var ax: [ActivationBuffer]   // 7 × [N, r] (A x of each target)
-        init(rows n: Int, shape: ModelShape, rank: Int) {
+        let ax: ActivationBuffer     // [N, 7r]: A x of target i in columns i·r..<(i+1)·r
+        /// [B·kvHeads, G·T, T] attention probabilities of each (sequence, key/value head), kept
+        /// so that the backward pass need not recompute the scores and their softmax.
+        let probabilities: ActivationBuffer
+        init(rows n: Int, shape: ModelShape, rank: Int, maxLength: Int) {
             q = ActivationBuffer(n * shape.hidden); k = ActivationBuffer(n * shape.kvDim); v = ActivationBuffer(n * shape.kvDim)
             attention = ActivationBuffer(n * shape.hidden); mid = ActivationBuffer(n * shape.hidden)
             gate = ActivationBuffer(n * shape.intermediate); up = ActivationBuffer(n * shape.intermediate)
-            ax = (0..<LoRATarget.allCases.count).map { _ in ActivationBuffer(n * rank) }
+            ax = ActivationBuffer(n * LoRATarget.allCases.count * rank)
+            probabilities = ActivationBuffer(n / max(1, maxLength) * shape.heads * maxLength * maxLength)
         }
     }
 
@@ -56,9 +60,11 @@ public final class TrainingGraph {
     private let dGate: ActivationBuffer      // [N, ff]
     private let dUp: ActivationBuffer        // [N, ff]
     private let dQ: ActivationBuffer, dK: ActivationBuffer, dV: ActivationBuffer, dAttention: ActivationBuffer
-    private let dAx: ActivationBuffer        // [N, r]
+    private let dAx: ActivationBuffer        // [N, 7r], columns as BlockActivations.ax
+    private let aStack: ActivationBuffer     // [3r, d] the A of projections sharing an input, stacked
+    private let dAStack: ActivationBuffer    // [3r, d] their gradient
     private let dDropped: ActivationBuffer   // [N, max(d, ff)]
-    private let attentionScratch: [ActivationBuffer] // per sequence slot: [2, T, T]
+    private let attentionScratch: [ActivationBuffer] // per (sequence, key/value head): groupedAttentionScratch
     private let finalHidden: ActivationBuffer  // [N, d]
     private let compactHidden: ActivationBuffer // [N, d]
     private let compactGradient: ActivationBuffer // [N, d]
@@ -88,15 +94,17 @@ public final class TrainingGraph {
         let n = maxRows, d = shape.hidden, ff = shape.intermediate, wide = max(d, ff)
         blockInputs = (0..<(forwardOnly ? 2 : shape.layers + 1)).map { _ in ActivationBuffer(n * d) }
         let b = forwardOnly ? 1 : n // rows of the backward buffers
-        activations = (0..<(recompute || forwardOnly ? 1 : shape.layers)).map { _ in BlockActivations(rows: n, shape: shape, rank: rank) }
+        activations = (0..<(recompute || forwardOnly ? 1 : shape.layers)).map { _ in BlockActivations(rows: n, shape: shape, rank: rank, maxLength: maxLength) }
         normed = ActivationBuffer(n * wide); hidden2 = ActivationBuffer(n * ff); projection = ActivationBuffer(n * d)
         tile = ActivationBuffer(TrainingGraph.tileRows(columns: wide) * wide + wide * 64)
         dropoutMask = ActivationBuffer(1); dropped = ActivationBuffer(1); dDropped = ActivationBuffer(1)
         dResidual = ActivationBuffer(b * d); dMid = ActivationBuffer(b * d); dNormed = ActivationBuffer(b * d)
         dWide = ActivationBuffer(b * ff); dGate = ActivationBuffer(b * ff); dUp = ActivationBuffer(b * ff)
         dQ = ActivationBuffer(b * d); dK = ActivationBuffer(b * shape.kvDim); dV = ActivationBuffer(b * shape.kvDim)
-        dAttention = ActivationBuffer(b * d); dAx = ActivationBuffer(b * rank)
-        attentionScratch = (0..<(maxSequences * shape.kvHeads)).map { _ in ActivationBuffer(2 * maxLength * maxLength) }
+        dAttention = ActivationBuffer(b * d); dAx = ActivationBuffer(b * LoRATarget.allCases.count * rank)
+        aStack = ActivationBuffer(3 * rank * wide); dAStack = ActivationBuffer(forwardOnly ? 1 : 3 * rank * wide)
+        let groupScratch = groupedAttentionScratch(length: maxLength, groupSize: shape.heads / shape.kvHeads, headDim: shape.headDim)
+        attentionScratch = (0..<(maxSequences * shape.kvHeads)).map { _ in ActivationBuffer(groupScratch) }
         finalHidden = ActivationBuffer(n * d); compactHidden = ActivationBuffer(n * d); compactGradient = ActivationBuffer(b * d)
         head = LMHeadCrossEntropy(vocab: shape.vocab, dim: d, maxRows: min(n, 1024), chunkRows: 1024)
         buildRopeTable()
@@ -255,50 +263,86 @@ public final class TrainingGraph {
 
     private func forwardBlock(_ layer: Int, batch: TrainingBatch, adapter: LoRAAdapter?, acts: BlockActivations,
                               input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let n = batch.rows, d = shape.hidden, kv = shape.kvDim, ff = shape.intermediate
+        let n = batch.rows
         let w = model.blocks[layer]
         rmsnorm(input, w.attentionNorm, normed.pointer, rows: n)
-        project(.q, layer, w.q, normed.pointer, acts.q.pointer, acts, adapter, rows: n)
-        project(.k, layer, w.k, normed.pointer, acts.k.pointer, acts, adapter, rows: n)
-        project(.v, layer, w.v, normed.pointer, acts.v.pointer, acts, adapter, rows: n)
+        frozenForward(w.q, normed.pointer, acts.q.pointer, rows: n)
+        frozenForward(w.k, normed.pointer, acts.k.pointer, rows: n)
+        frozenForward(w.v, normed.pointer, acts.v.pointer, rows: n)
+        loraForward([.q, .k, .v], layer, x: normed.pointer, outputs: [acts.q.pointer, acts.k.pointer, acts.v.pointer], acts, adapter, rows: n)
         rope(acts.q.pointer, heads: shape.heads, batch: batch, inverse: false)
         rope(acts.k.pointer, heads: shape.kvHeads, batch: batch, inverse: false)
         timed("attention forward") { attentionForward(acts, batch: batch) }
-        project(.o, layer, w.o, acts.attention.pointer, projection.pointer, acts, adapter, rows: n)
-        for i in 0..<(n * d) { acts.mid.pointer[i] = input[i] + projection.pointer[i] }
+        // mid = input + o(attention): BLAS adds onto the copied residual.
+        frozenForward(w.o, acts.attention.pointer, acts.mid.pointer, adding: input, rows: n)
+        loraForward([.o], layer, x: acts.attention.pointer, outputs: [acts.mid.pointer], acts, adapter, rows: n)
         rmsnorm(acts.mid.pointer, w.mlpNorm, normed.pointer, rows: n)
-        project(.gate, layer, w.gate, normed.pointer, acts.gate.pointer, acts, adapter, rows: n)
-        project(.up, layer, w.up, normed.pointer, acts.up.pointer, acts, adapter, rows: n)
+        frozenForward(w.gate, normed.pointer, acts.gate.pointer, rows: n)
+        frozenForward(w.up, normed.pointer, acts.up.pointer, rows: n)
+        loraForward([.gate, .up], layer, x: normed.pointer, outputs: [acts.gate.pointer, acts.up.pointer], acts, adapter, rows: n)
         swiglu(acts, rows: n)
-        project(.down, layer, w.down, hidden2.pointer, projection.pointer, acts, adapter, rows: n)
-        for i in 0..<(n * d) { output[i] = acts.mid.pointer[i] + projection.pointer[i] }
-        _ = kv; _ = ff
+        frozenForward(w.down, hidden2.pointer, output, adding: acts.mid.pointer, rows: n)
+        loraForward([.down], layer, x: hidden2.pointer, outputs: [output], acts, adapter, rows: n)
     }
 
-    /// y = x Wᵀ (+ s · B (A x̃) where the adapter targets this projection; x̃ = dropout(x)).
-    private func project(_ target: LoRATarget, _ layer: Int, _ weight: any FrozenMatrix,
-                         _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                         _ acts: BlockActivations, _ adapter: LoRAAdapter?, rows n: Int) {
-        let outDim = weight.rows, inDim = weight.columns
+    /// y = [residual +] x Wᵀ for a frozen W (tiled).
+    private func frozenForward(_ weight: any FrozenMatrix, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                               adding residual: UnsafePointer<Float>? = nil, rows n: Int) {
         timed("frozen matmul forward (incl. dequantize)") {
-            frozenLinearForward(x, rows: n, weight: weight, into: y, plan: frozenPlan(columns: inDim))
+            frozenLinearForward(x, rows: n, weight: weight, into: y, adding: residual, plan: frozenPlan(columns: weight.columns))
         }
-        guard let adapter, let slot = adapter.slot(layer: layer, target: target) else { return }
-        let r = adapter.config.rank
-        let ax = acts.ax[targetIndex(target)].pointer
-        let a = adapter.parameters.baseAddress! + slot.aOffset, b = adapter.parameters.baseAddress! + slot.bOffset
-        let input = dropoutInput(x, layer: layer, target: target, rows: n, columns: inDim, adapter: adapter) ?? x
-        let scaling = adapter.config.scaling
-        nonisolated(unsafe) let xIn = input, axOut = ax, aMatrix = a, bMatrix = b, yOut = y
-        timed("lora forward") {
-            parallelRanges(n, threads: threads) { rows in
-                let m = Int32(rows.count), first = rows.lowerBound
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(r), Int32(inDim),
-                            1, xIn + first * inDim, Int32(inDim), aMatrix, Int32(inDim), 0, axOut + first * r, Int32(r))
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(outDim), Int32(r),
-                            scaling, axOut + first * r, Int32(r), bMatrix, Int32(r), 1, yOut + first * outDim, Int32(outDim))
+    }
+
+    /// y_t += s · B_t (A_t x̃) for each projection t of `group` (projections reading the same x)
+    /// that the adapter adapts, x̃ = dropout(x); A_t x̃ is kept in `acts.ax`.
+    private func loraForward(_ group: [LoRATarget], _ layer: Int, x: UnsafeMutablePointer<Float>, outputs: [UnsafeMutablePointer<Float>],
+                             _ acts: BlockActivations, _ adapter: LoRAAdapter?, rows n: Int) {
+        guard let adapter else { return }
+        let r = adapter.config.rank, stride = LoRATarget.allCases.count * r, scaling = adapter.config.scaling
+        let params = adapter.parameters.baseAddress!
+        for part in loraParts(group, layer: layer, adapter: adapter) {
+            let slots = part.map { adapter.slot(layer: layer, target: $0)! }
+            let inDim = slots[0].inDim, stacked = part.count * r
+            let input = part.count == 1 ? dropoutInput(x, layer: layer, target: part[0], rows: n, columns: inDim, adapter: adapter) ?? x : x
+            nonisolated(unsafe) let xIn = input, a = stackedA(part, slots, adapter), axOut = acts.ax.pointer + targetIndex(part[0]) * r
+            nonisolated(unsafe) let products = zip(part, slots).map { target, slot in
+                (column: (targetIndex(target) - targetIndex(part[0])) * r, b: UnsafePointer(params + slot.bOffset),
+                 y: outputs[group.firstIndex(of: target)!], outDim: slot.outDim)
+            }
+            timed("lora forward") {
+                parallelRanges(n, threads: threads) { rows in
+                    let m = Int32(rows.count), first = rows.lowerBound
+                    // A x̃ of every projection of the part in one product, then each projection's B.
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(stacked), Int32(inDim),
+                                1, xIn + first * inDim, Int32(inDim), a, Int32(inDim), 0, axOut + first * stride, Int32(stride))
+                    for p in products {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, Int32(p.outDim), Int32(r),
+                                    scaling, axOut + first * stride + p.column, Int32(stride), p.b, Int32(r), 1,
+                                    p.y + first * p.outDim, Int32(p.outDim))
+                    }
+                }
             }
         }
+    }
+
+    /// How the LoRA products of `group` run: all at once (their A stacked, one pass over the
+    /// shared input) when the adapter adapts every projection of the group and no dropout mask
+    /// gives each its own input; otherwise one adapted projection at a time.
+    private func loraParts(_ group: [LoRATarget], layer: Int, adapter: LoRAAdapter) -> [[LoRATarget]] {
+        let adapted = group.filter { adapter.slot(layer: layer, target: $0) != nil }
+        let dropout = adapter.config.dropout > 0 && dropoutActive
+        if group.count > 1 && adapted.count == group.count && !dropout { return [group] }
+        return adapted.map { [$0] }
+    }
+
+    /// The A matrices of `part` stacked as [part.count · r, in]: the adapter's own for a single
+    /// projection, else copied into `aStack`.
+    private func stackedA(_ part: [LoRATarget], _ slots: [LoRAAdapter.Slot], _ adapter: LoRAAdapter) -> UnsafePointer<Float> {
+        let params = adapter.parameters.baseAddress!
+        guard part.count > 1 else { return UnsafePointer(params + slots[0].aOffset) }
+        let size = adapter.config.rank * slots[0].inDim
+        for (j, slot) in slots.enumerated() { (aStack.pointer + j * size).update(from: params + slot.aOffset, count: size) }
+        return UnsafePointer(aStack.pointer)
     }
 
     private func targetIndex(_ t: LoRATarget) -> Int { LoRATarget.allCases.firstIndex(of: t) ?? 0 }
@@ -403,28 +447,17 @@ public final class TrainingGraph {
 
     private func attentionForward(_ acts: BlockActivations, batch: TrainingBatch) {
         let T = batch.length, heads = shape.heads, kvHeads = shape.kvHeads, hd = shape.headDim
-        let groupSize = heads / kvHeads, scale = 1 / Float(hd).squareRoot()
-        let qStride = Int32(heads * hd), kvStride = Int32(kvHeads * hd), t = Int32(T)
+        let groupSize = heads / kvHeads
         nonisolated(unsafe) let q = acts.q.pointer, k = acts.k.pointer, v = acts.v.pointer, out = acts.attention.pointer
         let mask = batch.keyMask
-        forEachAttentionGroup(batch) { s, g, probabilities in
-            let base = s * T
+        nonisolated(unsafe) let kept = acts.probabilities.pointer
+        forEachAttentionGroup(batch) { s, g, scratch in
+            let qOffset = s * T * heads * hd + g * groupSize * hd, kvOffset = s * T * kvHeads * hd + g * hd
             mask.withUnsafeBufferPointer { maskBuffer in
-                let top = causalSplit(T)
-                for h in (g * groupSize)..<((g + 1) * groupSize) {
-                    let qh = q + base * heads * hd + h * hd, kg = k + base * kvHeads * hd + g * hd
-                    let vg = v + base * kvHeads * hd + g * hd, oh = out + base * heads * hd + h * hd
-                    causalProducts(a: qh, aStride: heads * hd, b: kg, bStride: kvHeads * hd, alpha: scale,
-                                   into: probabilities, length: T, headDim: hd)
-                    attentionSoftmaxRows(probabilities, keyMask: maskBuffer.baseAddress! + base, length: T)
-                    // O = P V: queries before `top` only weigh values before it.
-                    if top > 0 {
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(top), Int32(hd), Int32(top), 1, probabilities, t,
-                                    vg, kvStride, 0, oh, qStride)
-                    }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T - top), Int32(hd), t, 1, probabilities + top * T, t,
-                                vg, kvStride, 0, oh + top * heads * hd, qStride)
-                }
+                groupedAttentionForward(q: q + qOffset, k: k + kvOffset, v: v + kvOffset, out: out + qOffset,
+                                        keyMask: maskBuffer.baseAddress! + s * T, scratch: scratch, length: T,
+                                        groupSize: groupSize, headDim: hd, qRowStride: heads * hd, kvRowStride: kvHeads * hd,
+                                        keep: kept + (s * kvHeads + g) * groupSize * T * T)
             }
         }
     }
@@ -464,84 +497,111 @@ public final class TrainingGraph {
         // MLP: x_next = mid + down(silu(gate) · up)
         rmsnorm(acts.mid.pointer, w.mlpNorm, normed.pointer, rows: n)
         swiglu(acts, rows: n)
-        dWide.zero(n * ff)
-        projectBackward(.down, layer, w.down, x: hidden2.pointer, dY: dResidual.pointer, dX: dWide.pointer, acts, adapter, rows: n)
-        dGate.zero(n * ff); dUp.zero(n * ff)
+        frozenBackward(w.down, dY: dResidual.pointer, dX: dWide.pointer, overwrite: true, rows: n)
+        loraBackward([.down], layer, x: hidden2.pointer, dYs: [dResidual.pointer], dX: dWide.pointer, acts, adapter, rows: n)
         nonisolated(unsafe) let gate = acts.gate.pointer, up = acts.up.pointer, dH = dWide.pointer, dG = dGate.pointer, dU = dUp.pointer
         parallelRanges(n * ff, threads: threads, granularity: 16) { r in
             swigluBackward(gate: gate + r.lowerBound, up: up + r.lowerBound, dH: dH + r.lowerBound,
-                           dGate: dG + r.lowerBound, dUp: dU + r.lowerBound, count: r.count)
+                           dGate: dG + r.lowerBound, dUp: dU + r.lowerBound, count: r.count, accumulate: false)
         }
-        dNormed.zero(n * d)
-        projectBackward(.gate, layer, w.gate, x: normed.pointer, dY: dGate.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
-        projectBackward(.up, layer, w.up, x: normed.pointer, dY: dUp.pointer, dX: dNormed.pointer, acts, adapter, rows: n)
-        dMid.pointer.update(from: dResidual.pointer, count: n * d)
+        frozenBackward(w.gate, dY: dGate.pointer, dX: dNormed.pointer, overwrite: true, rows: n)
+        frozenBackward(w.up, dY: dUp.pointer, dX: dNormed.pointer, rows: n)
+        loraBackward([.gate, .up], layer, x: normed.pointer, dYs: [dGate.pointer, dUp.pointer], dX: dNormed.pointer, acts, adapter, rows: n)
         rmsnormBackward(x: acts.mid.pointer, weight: w.mlpNorm, dY: dNormed.pointer, dX: dMid.pointer, dWeight: nil,
-                        rows: n, dim: d, eps: shape.normEpsilon, threads: threads)
+                        rows: n, dim: d, eps: shape.normEpsilon, threads: threads, base: dResidual.pointer)
         // Attention: mid = x + o(attention(rope(q), rope(k), v))
-        dAttention.zero(n * d)
-        projectBackward(.o, layer, w.o, x: acts.attention.pointer, dY: dMid.pointer, dX: dAttention.pointer, acts, adapter, rows: n)
-        dQ.zero(n * d); dK.zero(n * shape.kvDim); dV.zero(n * shape.kvDim)
+        frozenBackward(w.o, dY: dMid.pointer, dX: dAttention.pointer, overwrite: true, rows: n)
+        loraBackward([.o], layer, x: acts.attention.pointer, dYs: [dMid.pointer], dX: dAttention.pointer, acts, adapter, rows: n)
         let T = batch.length, heads = shape.heads, kvHeads = shape.kvHeads, hd = shape.headDim
         timed("attention backward") {
             let groupSize = heads / kvHeads
             nonisolated(unsafe) let q = acts.q.pointer, k = acts.k.pointer, v = acts.v.pointer, dOut = dAttention.pointer
             nonisolated(unsafe) let dq = dQ.pointer, dk = dK.pointer, dv = dV.pointer
+            nonisolated(unsafe) let kept = UnsafePointer(acts.probabilities.pointer)
             let mask = batch.keyMask
             forEachAttentionGroup(batch) { s, g, scratch in
                 let qOffset = s * T * heads * hd + g * groupSize * hd, kvOffset = s * T * kvHeads * hd + g * hd
                 mask.withUnsafeBufferPointer { maskBuffer in
-                    attentionBackward(q: q + qOffset, k: k + kvOffset, v: v + kvOffset, dOut: dOut + qOffset,
-                                      dQ: dq + qOffset, dK: dk + kvOffset, dV: dv + kvOffset,
-                                      keyMask: maskBuffer.baseAddress! + s * T, scratch: scratch, length: T,
-                                      heads: groupSize, kvHeads: 1, headDim: hd,
-                                      qRowStride: heads * hd, kvRowStride: kvHeads * hd)
+                    groupedAttentionBackward(q: q + qOffset, k: k + kvOffset, v: v + kvOffset, dOut: dOut + qOffset,
+                                             dQ: dq + qOffset, dK: dk + kvOffset, dV: dv + kvOffset,
+                                             keyMask: maskBuffer.baseAddress! + s * T, scratch: scratch, length: T,
+                                             groupSize: groupSize, headDim: hd,
+                                             qRowStride: heads * hd, kvRowStride: kvHeads * hd, accumulate: false,
+                                             kept: kept + (s * kvHeads + g) * groupSize * T * T)
                 }
             }
         }
         rope(dQ.pointer, heads: heads, batch: batch, inverse: true)
         rope(dK.pointer, heads: kvHeads, batch: batch, inverse: true)
         rmsnorm(input, w.attentionNorm, normed.pointer, rows: n)
-        dNormed.zero(n * d)
         // Below the first block is the frozen embedding: no gradient is needed there.
         let needsInput = layer > 0
-        projectBackward(.q, layer, w.q, x: normed.pointer, dY: dQ.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
-        projectBackward(.k, layer, w.k, x: normed.pointer, dY: dK.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
-        projectBackward(.v, layer, w.v, x: normed.pointer, dY: dV.pointer, dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
+        if needsInput {
+            frozenBackward(w.q, dY: dQ.pointer, dX: dNormed.pointer, overwrite: true, rows: n)
+            frozenBackward(w.k, dY: dK.pointer, dX: dNormed.pointer, rows: n)
+            frozenBackward(w.v, dY: dV.pointer, dX: dNormed.pointer, rows: n)
+        }
+        loraBackward([.q, .k, .v], layer, x: normed.pointer, dYs: [dQ.pointer, dK.pointer, dV.pointer],
+                     dX: needsInput ? dNormed.pointer : nil, acts, adapter, rows: n)
         guard needsInput else { return }
-        dResidual.pointer.update(from: dMid.pointer, count: n * d)
         rmsnormBackward(x: input, weight: w.attentionNorm, dY: dNormed.pointer, dX: dResidual.pointer, dWeight: nil,
-                        rows: n, dim: d, eps: shape.normEpsilon, threads: threads)
+                        rows: n, dim: d, eps: shape.normEpsilon, threads: threads, base: dMid.pointer)
     }
 
-    /// dX += dY W (frozen, tiled) and the LoRA gradients of (layer, target).
-    private func projectBackward(_ target: LoRATarget, _ layer: Int, _ weight: any FrozenMatrix,
-                                 x: UnsafeMutablePointer<Float>, dY: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>?,
-                                 _ acts: BlockActivations, _ adapter: LoRAAdapter, rows n: Int) {
-        let inDim = weight.columns, outDim = weight.rows
-        if let dX {
-            timed("frozen matmul backward (incl. dequantize)") {
-                frozenLinearBackward(dY: dY, rows: n, weight: weight, dX: dX, plan: frozenPlan(columns: inDim))
-            }
+    /// dX += dY W for a frozen W (tiled); with `overwrite`, dX = dY W.
+    private func frozenBackward(_ weight: any FrozenMatrix, dY: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>,
+                                overwrite: Bool = false, rows n: Int) {
+        timed("frozen matmul backward (incl. dequantize)") {
+            frozenLinearBackward(dY: dY, rows: n, weight: weight, dX: dX, accumulate: !overwrite, plan: frozenPlan(columns: weight.columns))
         }
-        guard let slot = adapter.slot(layer: layer, target: target) else { return }
-        let r = adapter.config.rank
+    }
+
+    /// The LoRA gradients of the projections of `group` (reading the same x; dYs in group order)
+    /// and their part of dX:
+    ///   dB_t += s · dY_tᵀ (A_t x̃)    d(A_t x̃) = s · dY_t B_t    dA_t += d(A_t x̃)ᵀ x̃    dX += d(A_t x̃) A_t
+    /// The last two run once over the stacked A of the group where the forward stacked them.
+    private func loraBackward(_ group: [LoRATarget], _ layer: Int, x: UnsafeMutablePointer<Float>, dYs: [UnsafeMutablePointer<Float>],
+                              dX: UnsafeMutablePointer<Float>?, _ acts: BlockActivations, _ adapter: LoRAAdapter, rows n: Int) {
+        let r = adapter.config.rank, stride = LoRATarget.allCases.count * r, scale = adapter.config.scaling
         let params = adapter.parameters.baseAddress!, grads = adapter.gradients.baseAddress!
-        let ax = acts.ax[targetIndex(target)].pointer
-        if adapter.config.dropout > 0, let dropped = dropoutInput(x, layer: layer, target: target, rows: n, columns: inDim, adapter: adapter),
-           let buffers = dropoutBuffers {
-            buffers.dDropped.zero(n * inDim)
-            loraBackward(x: dropped, ax: ax, dY: dY, a: params + slot.aOffset, b: params + slot.bOffset, scale: adapter.config.scaling,
-                         dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: dX == nil ? nil : buffers.dDropped.pointer, dAx: dAx.pointer,
-                         rows: n, inDim: inDim, outDim: outDim, rank: r, threads: threads)
-            if let dX {
-                for i in 0..<(n * inDim) { dX[i] += buffers.dDropped.pointer[i] * buffers.mask.pointer[i] }
+        for part in loraParts(group, layer: layer, adapter: adapter) {
+            let slots = part.map { adapter.slot(layer: layer, target: $0)! }
+            let inDim = slots[0].inDim, first = targetIndex(part[0]) * r, stacked = part.count * r
+            if part.count == 1, let dropped = dropoutInput(x, layer: layer, target: part[0], rows: n, columns: inDim, adapter: adapter),
+               let buffers = dropoutBuffers {
+                // dX += (d(A x̃) A) ⊙ mask.
+                let slot = slots[0]
+                loraBackwardOutput(ax: acts.ax.pointer + first, axStride: stride, dY: dYs[group.firstIndex(of: part[0])!],
+                                   b: params + slot.bOffset, scale: scale, dB: grads + slot.bOffset, dAx: dAx.pointer + first, dAxStride: stride,
+                                   rows: n, outDim: slot.outDim, rank: r, threads: threads)
+                buffers.dDropped.zero(n * inDim)
+                loraBackwardInput(x: dropped, dAx: dAx.pointer + first, dAxStride: stride, a: params + slot.aOffset, dA: grads + slot.aOffset,
+                                  dX: dX == nil ? nil : buffers.dDropped.pointer, rows: n, inDim: inDim, rank: r, threads: threads)
+                if let dX {
+                    for i in 0..<(n * inDim) { dX[i] += buffers.dDropped.pointer[i] * buffers.mask.pointer[i] }
+                }
+                continue
             }
-        } else {
             timed("lora backward") {
-                loraBackward(x: x, ax: ax, dY: dY, a: params + slot.aOffset, b: params + slot.bOffset, scale: adapter.config.scaling,
-                             dA: grads + slot.aOffset, dB: grads + slot.bOffset, dX: dX, dAx: dAx.pointer,
-                             rows: n, inDim: inDim, outDim: outDim, rank: r, threads: threads)
+                for (target, slot) in zip(part, slots) {
+                    let column = targetIndex(target) * r
+                    loraBackwardOutput(ax: acts.ax.pointer + column, axStride: stride, dY: dYs[group.firstIndex(of: target)!],
+                                       b: params + slot.bOffset, scale: scale, dB: grads + slot.bOffset,
+                                       dAx: dAx.pointer + column, dAxStride: stride, rows: n, outDim: slot.outDim, rank: r, threads: threads)
+                }
+                if part.count == 1 {
+                    loraBackwardInput(x: x, dAx: dAx.pointer + first, dAxStride: stride, a: params + slots[0].aOffset,
+                                      dA: grads + slots[0].aOffset, dX: dX, rows: n, inDim: inDim, rank: r, threads: threads)
+                } else {
+                    let a = stackedA(part, slots, adapter), size = r * inDim
+                    dAStack.zero(stacked * inDim)
+                    loraBackwardInput(x: x, dAx: dAx.pointer + first, dAxStride: stride, a: a, dA: dAStack.pointer, dX: dX,
+                                      rows: n, inDim: inDim, rank: stacked, threads: threads)
+                    for (j, slot) in slots.enumerated() {
+                        let g = grads + slot.aOffset, d = dAStack.pointer + j * size
+                        for i in 0..<size { g[i] += d[i] }
+                    }
+                }
             }
         }
     }

@@ -26,13 +26,15 @@ public func attentionBackward(q: UnsafePointer<Float>,            // [T, heads, 
 /// The same over a slice of heads: `q`/`dOut`/`dQ` point at the first of `heads` query heads
 /// and `k`/`v`/`dK`/`dV` at the first of their `kvHeads` key/value heads, with rows
 /// `qRowStride` and `kvRowStride` floats apart. One query-head group per call lets callers
-/// run groups on separate threads (each group owns its dK, dV).
+/// run groups on separate threads (each group owns its dK, dV). Without `accumulate` the
+/// gradients are overwritten (the first product into each block uses beta = 0), so callers
+/// need not zero them first.
 public func attentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                               dOut: UnsafePointer<Float>, dQ: UnsafeMutablePointer<Float>,
                               dK: UnsafeMutablePointer<Float>, dV: UnsafeMutablePointer<Float>,
                               keyMask: UnsafePointer<UInt8>?, scratch: UnsafeMutablePointer<Float>,
                               length T: Int, heads: Int, kvHeads: Int, headDim: Int,
-                              qRowStride: Int, kvRowStride: Int) {
+                              qRowStride: Int, kvRowStride: Int, accumulate: Bool = true) {
     let groupSize = heads / kvHeads
     let scale = 1 / Float(headDim).squareRoot()
     let qStride = Int32(qRowStride), kvStride = Int32(kvRowStride)
@@ -45,15 +47,18 @@ public func attentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, 
         let dOh = dOut + h * headDim
         let top = causalSplit(T), rest = Int32(T - top), topRows = Int32(top)
         let dQh = dQ + h * headDim, dKg = dK + g * headDim, dVg = dV + g * headDim
+        // The two products into each gradient cover disjoint rows (before and from `top`), so
+        // overwriting needs beta = 0 on both: always for dQ_h, on the group's first head for dK_g, dV_g.
+        let qBeta: Float = accumulate ? 1 : 0, kvBeta: Float = accumulate || h % groupSize > 0 ? 1 : 0
         // S = scale · Q_h K_gᵀ and P = softmax(S), over the causal blocks only.
         causalProducts(a: qh, aStride: qRowStride, b: kg, bStride: kvRowStride, alpha: scale, into: probabilities, length: T, headDim: headDim)
         attentionSoftmaxRows(probabilities, keyMask: keyMask, length: T)
         // dV_g += Pᵀ dO_h: keys before `top` see every query, the others only queries from `top` on.
         if top > 0 {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, topRows, hd, n, 1, probabilities, n, dOh, qStride, 1, dVg, kvStride)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, topRows, hd, n, 1, probabilities, n, dOh, qStride, kvBeta, dVg, kvStride)
         }
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rest, hd, rest, 1, probabilities + top * T + top, n,
-                    dOh + top * qRowStride, qStride, 1, dVg + top * kvRowStride, kvStride)
+                    dOh + top * qRowStride, qStride, kvBeta, dVg + top * kvRowStride, kvStride)
         // dP = dO_h V_gᵀ over the same blocks, then dS row by row.
         causalProducts(a: dOh, aStride: qRowStride, b: vg, bStride: kvRowStride, alpha: 1, into: dScores, length: T, headDim: headDim)
         for i in 0..<T {
@@ -61,16 +66,16 @@ public func attentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, 
         }
         // dQ_h += scale · dS K_g: queries before `top` only reach keys before `top`.
         if top > 0 {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, topRows, hd, topRows, scale, dScores, n, kg, kvStride, 1, dQh, qStride)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, topRows, hd, topRows, scale, dScores, n, kg, kvStride, qBeta, dQh, qStride)
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rest, hd, n, scale, dScores + top * T, n, kg, kvStride,
-                    1, dQh + top * qRowStride, qStride)
+                    qBeta, dQh + top * qRowStride, qStride)
         // dK_g += scale · dSᵀ Q_h: keys before `top` from every query, the others from queries from `top` on.
         if top > 0 {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, topRows, hd, n, scale, dScores, n, qh, qStride, 1, dKg, kvStride)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, topRows, hd, n, scale, dScores, n, qh, qStride, kvBeta, dKg, kvStride)
         }
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rest, hd, rest, scale, dScores + top * T + top, n,
-                    qh + top * qRowStride, qStride, 1, dKg + top * kvRowStride, kvStride)
+                    qh + top * qRowStride, qStride, kvBeta, dKg + top * kvRowStride, kvStride)
     }
 }
 
@@ -78,42 +83,38 @@ public func attentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, 
 /// diagonal and at padded keys become 0. A row with no visible key (a padded query with every
 /// earlier key padded) becomes all zeros rather than NaN.
 public func attentionSoftmaxRows(_ scores: UnsafeMutablePointer<Float>, keyMask: UnsafePointer<UInt8>?, length T: Int) {
-    for i in 0..<T {
-        let row = scores + i * T
-        var maximum = -Float.infinity
-        for j in 0...i where keyMask?[j] ?? 1 != 0 { maximum = max(maximum, row[j]) }
-        if maximum == -.infinity {
-            for j in 0..<T { row[j] = 0 }
-            continue
-        }
-        // exp over the visible prefix 0...i on sixteen lanes, then padded keys zeroed.
-        let visible = i + 1
-        if let keyMask {
-            for k in 0..<visible where keyMask[k] == 0 { row[k] = -.infinity }
-        }
-        let shift = SIMD16<Float>(repeating: maximum)
-        var sums = SIMD16<Float>(repeating: 0)
-        var j = 0
-        while j + 16 <= visible {
-            let raw = UnsafeMutableRawPointer(row + j)
-            let e = vectorExp(raw.loadUnaligned(as: SIMD16<Float>.self) - shift)
-            raw.storeBytes(of: e, as: SIMD16<Float>.self)
-            sums += e
-            j += 16
-        }
-        var sum = sums.sum()
-        while j < visible {
-            let e = expf(row[j] - maximum)
-            row[j] = e; sum += e
-            j += 1
-        }
-        if let keyMask {
-            for k in 0..<visible where keyMask[k] == 0 { sum -= row[k]; row[k] = 0 }
-        }
-        let inverse = 1 / sum
-        for k in 0..<visible { row[k] *= inverse }
-        for k in visible..<max(T, visible) { row[k] = 0 }
+    let mask = paddingMask(keyMask, length: T)
+    for i in 0..<T { softmaxRow(scores + i * T, visible: i + 1, count: T, keyMask: mask) }
+}
+
+/// `keyMask`, or nil where it has no padded key: a sequence without padding needs no mask,
+/// and checking it key by key on every row ran as scalar code and cost as much as the exponentials.
+@inline(__always)
+func paddingMask(_ keyMask: UnsafePointer<UInt8>?, length T: Int) -> UnsafePointer<UInt8>? {
+    guard let keyMask, (0..<T).contains(where: { keyMask[$0] == 0 }) else { return nil }
+    return keyMask
+}
+
+/// Masked softmax in place over one row of scores whose first `visible` keys are visible;
+/// the row up to `count` beyond them becomes 0, and so does a row with no visible key.
+@inline(__always)
+func softmaxRow(_ row: UnsafeMutablePointer<Float>, visible: Int, count: Int, keyMask mask: UnsafePointer<UInt8>?) {
+    // Padded keys become −∞ before the maximum, so they never set it.
+    if let mask {
+        for k in 0..<visible where mask[k] == 0 { row[k] = -.infinity }
     }
+    let maximum = rowMaximum(row, count: visible)
+    if maximum == -.infinity {
+        row.update(repeating: 0, count: max(count, visible))
+        return
+    }
+    var sum = exponentiateInPlace(row, count: visible, shift: maximum)
+    // vectorExp clamps −∞ to about 1e-38; padded keys get an exact 0.
+    if let mask {
+        for k in 0..<visible where mask[k] == 0 { sum -= row[k]; row[k] = 0 }
+    }
+    scaleInPlace(row, count: visible, by: 1 / sum)
+    if visible < count { (row + visible).update(repeating: 0, count: count - visible) }
 }
 
 /// dS = P ⊙ (dP − Σ_j P·dP) over one row's visible prefix, in place in `d`; the future

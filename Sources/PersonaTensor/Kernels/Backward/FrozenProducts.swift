@@ -21,30 +21,38 @@ public struct FrozenProductPlan {
     public static func tileRows(floats: Int, columns: Int) -> Int { max(16, floats / max(1, columns)) }
 }
 
-/// y[T, out] = x[T, in] · Wᵀ (y overwritten).
+/// y[T, out] = x[T, in] · Wᵀ (y overwritten), or y = residual + x · Wᵀ with `residual`
+/// ([T, out]): each thread copies its rows of the residual and BLAS accumulates onto them
+/// (beta = 1), which spares BLAS's zeroing pass and a separate addition over y.
 public func frozenLinearForward(_ x: UnsafePointer<Float>, rows T: Int, weight: some FrozenMatrix,
-                                into y: UnsafeMutablePointer<Float>, plan: FrozenProductPlan) {
+                                into y: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>? = nil,
+                                plan: FrozenProductPlan) {
     let outDim = weight.rows, inDim = weight.columns
-    nonisolated(unsafe) let x = x, y = y, tile = plan.tile
+    nonisolated(unsafe) let x = x, y = y, tile = plan.tile, residual = residual
     forEachTile(of: weight, plan: plan) { first, c in
         parallelRanges(T, threads: plan.threads) { rows in
+            if let residual, first == 0 {
+                (y + rows.lowerBound * outDim).update(from: residual + rows.lowerBound * outDim, count: rows.count * outDim)
+            }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(c), Int32(inDim),
                         1, x + rows.lowerBound * inDim, Int32(inDim), tile, Int32(inDim),
-                        0, y + rows.lowerBound * outDim + first, Int32(outDim))
+                        residual == nil ? 0 : 1, y + rows.lowerBound * outDim + first, Int32(outDim))
         }
     }
 }
 
-/// Backward of y = x Wᵀ for the input: dX[T, in] += dY[T, out] · W.
+/// Backward of y = x Wᵀ for the input: dX[T, in] += dY[T, out] · W, or dX = dY · W without
+/// `accumulate` (BLAS's beta = 0 then zeroes dX on each thread's rows, instead of the caller
+/// zeroing it on one thread).
 public func frozenLinearBackward(dY: UnsafePointer<Float>, rows T: Int, weight: some FrozenMatrix,
-                                 dX: UnsafeMutablePointer<Float>, plan: FrozenProductPlan) {
+                                 dX: UnsafeMutablePointer<Float>, accumulate: Bool = true, plan: FrozenProductPlan) {
     let outDim = weight.rows, inDim = weight.columns
     nonisolated(unsafe) let dY = dY, dX = dX, tile = plan.tile
     forEachTile(of: weight, plan: plan) { first, c in
         parallelRanges(T, threads: plan.threads) { rows in
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(inDim), Int32(c),
                         1, dY + rows.lowerBound * outDim + first, Int32(outDim), tile, Int32(inDim),
-                        1, dX + rows.lowerBound * inDim, Int32(inDim))
+                        accumulate || first > 0 ? 1 : 0, dX + rows.lowerBound * inDim, Int32(inDim))
         }
     }
 }

@@ -192,38 +192,3 @@ private func headShare(_ share: LMHeadCrossEntropy.Share, hidden: UnsafePointer<
         start += c
     }
 }
-
-@inline(__always)
-private func rowMaximum(_ row: UnsafePointer<Float>, count: Int) -> Float {
-    var best = SIMD16<Float>(repeating: -.infinity)
-    var j = 0
-    while j + 16 <= count {
-        best = lanewiseMax(best, UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self))
-        j += 16
-    }
-    var result = best.max()
-    while j < count { result = max(result, row[j]); j += 1 }
-    return result
-}
-
-/// row[j] ← exp(row[j] − shift); returns the sum.
-@inline(__always)
-private func exponentiateInPlace(_ row: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
-    var sum = SIMD16<Float>(repeating: 0)
-    let s = SIMD16<Float>(repeating: shift)
-    var j = 0
-    while j + 16 <= count {
-        let raw = UnsafeMutableRawPointer(row + j)
-        let e = vectorExp(raw.loadUnaligned(as: SIMD16<Float>.self) - s)
-        raw.storeBytes(of: e, as: SIMD16<Float>.self)
-        sum += e
-        j += 16
-    }
-    var result = sum.sum()
-    while j < count {
-        let e = vectorExpScalar(row[j] - shift)
-        row[j] = e; result += e
-        j += 1
-    }
-    return result
-}

@@ -46,17 +46,30 @@ public func loraBackward(x: UnsafePointer<Float>,             // [T, in] input o
                          dX: UnsafeMutablePointer<Float>?,    // [T, in] accumulated, nil when not needed
                          dAx: UnsafeMutablePointer<Float>,    // [T, r] scratch
                          rows T: Int, inDim: Int, outDim: Int, rank: Int, threads: Int = 1) {
-    let t = Int32(T), i = Int32(inDim), o = Int32(outDim), r = Int32(rank)
+    loraBackwardOutput(ax: ax, axStride: rank, dY: dY, b: b, scale: scale, dB: dB, dAx: dAx, dAxStride: rank,
+                       rows: T, outDim: outDim, rank: rank, threads: threads)
+    loraBackwardInput(x: x, dAx: dAx, dAxStride: rank, a: a, dA: dA, dX: dX, rows: T, inDim: inDim, rank: rank, threads: threads)
+}
+
+/// The output half of `loraBackward`, for one projection:
+///   dB += s · dYᵀ ax      d(ax) = s · dY B (overwritten)
+/// `ax` and `dAx` are [T, r] column blocks of wider matrices, rows `axStride` and `dAxStride`
+/// apart, so that projections sharing an input keep their d(ax) side by side for one
+/// `loraBackwardInput` over all of them.
+public func loraBackwardOutput(ax: UnsafePointer<Float>, axStride: Int,   // [T, r]
+                               dY: UnsafePointer<Float>,                  // [T, out]
+                               b: UnsafePointer<Float>,                   // [out, r]
+                               scale: Float,
+                               dB: UnsafeMutablePointer<Float>,           // [out, r] accumulated
+                               dAx: UnsafeMutablePointer<Float>, dAxStride: Int, // [T, r] overwritten
+                               rows T: Int, outDim: Int, rank: Int, threads: Int = 1) {
+    let t = Int32(T), o = Int32(outDim), r = Int32(rank), axLd = Int32(axStride), dAxLd = Int32(dAxStride)
     if threads <= 1 {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o, r, t, scale, dY, o, ax, r, 1, dB, r)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, r, o, scale, dY, o, b, r, 0, dAx, r)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, i, t, 1, dAx, r, x, i, 1, dA, i)
-        if let dX {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, i, r, 1, dAx, r, a, i, 1, dX, i)
-        }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o, r, t, scale, dY, o, ax, axLd, 1, dB, r)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, r, o, scale, dY, o, b, r, 0, dAx, dAxLd)
         return
     }
-    nonisolated(unsafe) let x = x, ax = ax, dY = dY, a = a, b = b, dA = dA, dB = dB, dX = dX, dAx = dAx
+    nonisolated(unsafe) let ax = ax, dY = dY, b = b, dB = dB, dAx = dAx
     BLASThreads.set(1)
     // dB[o0..<o1, :] += s · dY[:, o0..<o1]ᵀ ax, and d(ax)[t0..<t1] = s · dY[t0..<t1] B.
     parallelParts(2 * threads, threads: 2 * threads) { part, _ in
@@ -64,28 +77,50 @@ public func loraBackward(x: UnsafePointer<Float>,             // [T, in] input o
             let cols = (outDim * part / threads)..<(outDim * (part + 1) / threads)
             guard !cols.isEmpty else { return }
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols.count), r, t, scale,
-                        dY + cols.lowerBound, o, ax, r, 1, dB + cols.lowerBound * rank, r)
+                        dY + cols.lowerBound, o, ax, axLd, 1, dB + cols.lowerBound * rank, r)
         } else {
             let p = part - threads
             let rows = (T * p / threads)..<(T * (p + 1) / threads)
             guard !rows.isEmpty else { return }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), r, o, scale,
-                        dY + rows.lowerBound * outDim, o, b, r, 0, dAx + rows.lowerBound * rank, r)
+                        dY + rows.lowerBound * outDim, o, b, r, 0, dAx + rows.lowerBound * dAxStride, dAxLd)
         }
     }
+}
+
+/// The input half of `loraBackward`, for one or several projections that read the same x
+/// (their A stacked into `a` [R, in] and their d(ax) side by side in `dAx` [T, R]):
+///   dA += d(ax)ᵀ x      dX += d(ax) A
+/// One product over the stacked rank R reads x and updates dX once for all of them.
+public func loraBackwardInput(x: UnsafePointer<Float>,                    // [T, in]
+                              dAx: UnsafePointer<Float>, dAxStride: Int,  // [T, R]
+                              a: UnsafePointer<Float>,                    // [R, in]
+                              dA: UnsafeMutablePointer<Float>,            // [R, in] accumulated
+                              dX: UnsafeMutablePointer<Float>?,           // [T, in] accumulated, nil when not needed
+                              rows T: Int, inDim: Int, rank: Int, threads: Int = 1) {
+    let t = Int32(T), i = Int32(inDim), r = Int32(rank), dAxLd = Int32(dAxStride)
+    if threads <= 1 {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, i, t, 1, dAx, dAxLd, x, i, 1, dA, i)
+        if let dX {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, i, r, 1, dAx, dAxLd, a, i, 1, dX, i)
+        }
+        return
+    }
+    nonisolated(unsafe) let x = x, dAx = dAx, a = a, dA = dA, dX = dX
+    BLASThreads.set(1)
     // dA[:, i0..<i1] += d(ax)ᵀ x[:, i0..<i1], and dX[t0..<t1] += d(ax)[t0..<t1] A.
     parallelParts(2 * threads, threads: 2 * threads) { part, _ in
         if part < threads {
             let cols = (inDim * part / threads)..<(inDim * (part + 1) / threads)
             guard !cols.isEmpty else { return }
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, Int32(cols.count), t, 1,
-                        dAx, r, x + cols.lowerBound, i, 1, dA + cols.lowerBound, i)
+                        dAx, dAxLd, x + cols.lowerBound, i, 1, dA + cols.lowerBound, i)
         } else if let dX {
             let p = part - threads
             let rows = (T * p / threads)..<(T * (p + 1) / threads)
             guard !rows.isEmpty else { return }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), i, r, 1,
-                        dAx + rows.lowerBound * rank, r, a, i, 1, dX + rows.lowerBound * inDim, i)
+                        dAx + rows.lowerBound * dAxStride, dAxLd, a, i, 1, dX + rows.lowerBound * inDim, i)
         }
     }
 }

@@ -38,3 +38,53 @@ public func lanewiseMax(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float>
 /// Lane-wise min through a blend (see `lanewiseMax`).
 @inlinable @inline(__always)
 public func lanewiseMin(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> { a.replacing(with: b, where: b .< a) }
+
+/// The largest of `row[0..<count]` on sixteen lanes (−∞ for an empty row).
+@inline(__always)
+func rowMaximum(_ row: UnsafePointer<Float>, count: Int) -> Float {
+    var best = SIMD16<Float>(repeating: -.infinity)
+    var j = 0
+    while j + 16 <= count {
+        best = lanewiseMax(best, UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self))
+        j += 16
+    }
+    var result = best.max()
+    while j < count { result = max(result, row[j]); j += 1 }
+    return result
+}
+
+/// row[j] ← exp(row[j] − shift) for j < count; returns the sum. The tail (count mod 16)
+/// goes through one padded vector rather than a call per element.
+@inline(__always)
+func exponentiateInPlace(_ row: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
+    var sum = SIMD16<Float>(repeating: 0)
+    let s = SIMD16<Float>(repeating: shift)
+    var j = 0
+    while j + 16 <= count {
+        let raw = UnsafeMutableRawPointer(row + j)
+        let e = vectorExp(raw.loadUnaligned(as: SIMD16<Float>.self) - s)
+        raw.storeBytes(of: e, as: SIMD16<Float>.self)
+        sum += e
+        j += 16
+    }
+    var result = sum.sum()
+    if j < count {
+        var tail = s
+        for l in 0..<(count - j) { tail[l] = row[j + l] }
+        let e = vectorExp(tail - s)
+        for l in 0..<(count - j) { row[j + l] = e[l]; result += e[l] }
+    }
+    return result
+}
+
+/// row[j] ← row[j] · factor for j < count.
+@inline(__always)
+func scaleInPlace(_ row: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+    var j = 0
+    while j + 16 <= count {
+        let raw = UnsafeMutableRawPointer(row + j)
+        raw.storeBytes(of: raw.loadUnaligned(as: SIMD16<Float>.self) * factor, as: SIMD16<Float>.self)
+        j += 16
+    }
+    while j < count { row[j] *= factor; j += 1 }
+}
