@@ -56,10 +56,10 @@ final class SplitInt16Input: @unchecked Sendable {
             let x3 = xr.loadUnaligned(fromByteOffset: b * 128 + 96, as: __m256.self)
             let m = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(x0, signless), _mm256_and_ps(x1, signless)),
                                   _mm256_max_ps(_mm256_and_ps(x2, signless), _mm256_and_ps(x3, signless)))
-            let lanes = unsafeBitCast(m, to: SIMD8<Float>.self)
+            let lanes = m  // __m256 is SIMD8<Float> in Swift
             var largest: Float = 0
             for i in 0..<8 where lanes[i] > largest { largest = lanes[i] }
-            let sum = unsafeBitCast(_mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)), to: SIMD8<Float>.self).sum()
+            let sum = _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)).sum()
             // A NaN or infinity in the block makes its scale NaN, so every product that reads
             // the block is NaN, as float arithmetic would make it (the planes are then zero).
             let finite = largest.isFinite && sum.isFinite
@@ -127,10 +127,10 @@ private func q8_0Weights(_ block: UnsafeRawPointer, _ input: SplitInt16Input) ->
 }
 
 @inline(__always)
-private func laneSum(_ v: __m256) -> Float { unsafeBitCast(v, to: SIMD8<Float>.self).sum() }
+private func laneSum(_ v: __m256) -> Float { v.sum() }
 
 @inline(__always)
-private func secondLane(_ v: __m128) -> Float { unsafeBitCast(v, to: SIMD4<Float>.self)[1] }
+private func secondLane(_ v: __m128) -> Float { v[1] }
 
 /// Two rows of a Q4_1 or Q8_0 matrix against the prepared input: per block
 /// d·s·(Σ q·h + Σ q·l/32768) + m·Σx. Two rows share each input load, and their
