@@ -61,7 +61,9 @@ public func attentionForward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v
             }
             for t in 0..<T {
                 if keyValid == nil {
-                    softmaxVisible(p + t * S, count: S, visible: shape.offset + t + 1)
+                    // Sixteen lanes with vectorExp: with scalar expf per key, decoding spent a
+                    // tenth of its step here.
+                    softmaxRow(p + t * S, visible: min(shape.offset + t + 1, S), count: S, keyMask: nil)
                 } else {
                     softmaxMasked(p + t * S, count: S, visible: shape.offset + t + 1, keyValid: keyValid)
                 }
@@ -98,34 +100,6 @@ func softmaxMasked(_ row: UnsafeMutablePointer<Float>, count: Int, visible: Int,
     }
     let inverse = 1 / sum
     for s in 0..<n { row[s] *= inverse }
-    if n < count { (row + n).update(repeating: 0, count: count - n) }
-}
-
-/// Softmax of row[0..<visible] (every key valid) on sixteen lanes with `vectorExp`; the
-/// future becomes exactly 0. Decoding calls this once per head and layer for every token:
-/// with scalar `expf` it was a tenth of a decode step.
-@inline(__always)
-func softmaxVisible(_ row: UnsafeMutablePointer<Float>, count: Int, visible: Int) {
-    let n = min(visible, count)
-    guard n > 0 else { row.update(repeating: 0, count: count); return }
-    let raw = UnsafeMutableRawPointer(row)
-    let full = n / 16 * 16
-    var lanes = SIMD16<Float>(repeating: -.infinity)
-    for i in stride(from: 0, to: full, by: 16) { lanes = lanewiseMax(lanes, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)) }
-    var m = -Float.infinity
-    for j in 0..<16 where lanes[j] > m { m = lanes[j] }
-    for i in full..<n where row[i] > m { m = row[i] }
-    let shift = SIMD16<Float>(repeating: m)
-    var sums = SIMD16<Float>()
-    for i in stride(from: 0, to: full, by: 16) {
-        let e = vectorExp(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - shift)
-        raw.storeBytes(of: e, toByteOffset: i * 4, as: SIMD16<Float>.self)
-        sums += e
-    }
-    var sum = sums.sum()
-    for i in full..<n { row[i] = vectorExpScalar(row[i] - m); sum += row[i] }
-    let inverse = 1 / sum
-    for i in 0..<n { row[i] *= inverse }
     if n < count { (row + n).update(repeating: 0, count: count - n) }
 }
 
