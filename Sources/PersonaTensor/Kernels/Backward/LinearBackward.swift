@@ -70,21 +70,29 @@ public func loraBackwardOutput(ax: UnsafePointer<Float>, axStride: Int,   // [T,
         return
     }
     nonisolated(unsafe) let ax = ax, dY = dY, b = b, dB = dB, dAx = dAx
-    BLASThreads.set(1)
     // dB[o0..<o1, :] += s · dY[:, o0..<o1]ᵀ ax, and d(ax)[t0..<t1] = s · dY[t0..<t1] B.
+    splitColumnsAndRows(columns: outDim, rows: T, threads: threads, columnShare: { cols in
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols.count), r, t, scale,
+                    dY + cols.lowerBound, o, ax, axLd, 1, dB + cols.lowerBound * rank, r)
+    }, rowShare: { rows in
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), r, o, scale,
+                    dY + rows.lowerBound * outDim, o, b, r, 0, dAx + rows.lowerBound * dAxStride, dAxLd)
+    })
+}
+
+/// Runs `columnShare` on `threads` shares of `columns` and `rowShare` on `threads` shares of
+/// `rows`, all in one dispatch with single-threaded BLAS: the two halves of a LoRA backward
+/// write disjoint outputs (a weight gradient split by columns, an input gradient by rows).
+/// Empty shares are skipped.
+private func splitColumnsAndRows(columns: Int, rows: Int, threads: Int,
+                                 columnShare: @escaping (Range<Int>) -> Void, rowShare: @escaping (Range<Int>) -> Void) {
+    BLASThreads.set(1)
+    nonisolated(unsafe) let columnShare = columnShare, rowShare = rowShare
     parallelParts(2 * threads, threads: 2 * threads) { part, _ in
-        if part < threads {
-            let cols = (outDim * part / threads)..<(outDim * (part + 1) / threads)
-            guard !cols.isEmpty else { return }
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(cols.count), r, t, scale,
-                        dY + cols.lowerBound, o, ax, axLd, 1, dB + cols.lowerBound * rank, r)
-        } else {
-            let p = part - threads
-            let rows = (T * p / threads)..<(T * (p + 1) / threads)
-            guard !rows.isEmpty else { return }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), r, o, scale,
-                        dY + rows.lowerBound * outDim, o, b, r, 0, dAx + rows.lowerBound * dAxStride, dAxLd)
-        }
+        let share = part % threads, count = part < threads ? columns : rows
+        let range = (count * share / threads)..<(count * (share + 1) / threads)
+        guard !range.isEmpty else { return }
+        if part < threads { columnShare(range) } else { rowShare(range) }
     }
 }
 
@@ -107,20 +115,13 @@ public func loraBackwardInput(x: UnsafePointer<Float>,                    // [T,
         return
     }
     nonisolated(unsafe) let x = x, dAx = dAx, a = a, dA = dA, dX = dX
-    BLASThreads.set(1)
     // dA[:, i0..<i1] += d(ax)ᵀ x[:, i0..<i1], and dX[t0..<t1] += d(ax)[t0..<t1] A.
-    parallelParts(2 * threads, threads: 2 * threads) { part, _ in
-        if part < threads {
-            let cols = (inDim * part / threads)..<(inDim * (part + 1) / threads)
-            guard !cols.isEmpty else { return }
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, Int32(cols.count), t, 1,
-                        dAx, dAxLd, x + cols.lowerBound, i, 1, dA + cols.lowerBound, i)
-        } else if let dX {
-            let p = part - threads
-            let rows = (T * p / threads)..<(T * (p + 1) / threads)
-            guard !rows.isEmpty else { return }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), i, r, 1,
-                        dAx + rows.lowerBound * dAxStride, dAxLd, a, i, 1, dX + rows.lowerBound * inDim, i)
-        }
-    }
+    splitColumnsAndRows(columns: inDim, rows: dX == nil ? 0 : T, threads: threads, columnShare: { cols in
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, Int32(cols.count), t, 1,
+                    dAx, dAxLd, x + cols.lowerBound, i, 1, dA + cols.lowerBound, i)
+    }, rowShare: { rows in
+        guard let dX else { return }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), i, r, 1,
+                    dAx + rows.lowerBound * dAxStride, dAxLd, a, i, 1, dX + rows.lowerBound * inDim, i)
+    })
 }
