@@ -49,7 +49,8 @@ public final class TrainingGraph {
     private let normed: ActivationBuffer     // [N, max(d, ff)]
     private let hidden2: ActivationBuffer    // [N, ff] silu(gate)·up
     private let projection: ActivationBuffer // [N, d]
-    private let tile: ActivationBuffer       // [tileRows, max(d, ff)]
+    private let tile: ActivationBuffer       // packed panels of a frozen matrix (FrozenProductPlan)
+    private let packScratch: ActivationBuffer // [threads, 16, max(d, ff)]
     private let dropoutMask: ActivationBuffer // [N, max(d, ff)]
     private let dropped: ActivationBuffer    // [N, max(d, ff)]
     // Backward
@@ -96,7 +97,8 @@ public final class TrainingGraph {
         let b = forwardOnly ? 1 : n // rows of the backward buffers
         activations = (0..<(recompute || forwardOnly ? 1 : shape.layers)).map { _ in BlockActivations(rows: n, shape: shape, rank: rank, maxLength: maxLength) }
         normed = ActivationBuffer(n * wide); hidden2 = ActivationBuffer(n * ff); projection = ActivationBuffer(n * d)
-        tile = ActivationBuffer(TrainingGraph.tileRows(columns: wide) * wide + wide * 64)
+        tile = ActivationBuffer(max(TrainingGraph.tileFloats, FrozenProductPlan.minimumCapacity(columns: wide)))
+        packScratch = ActivationBuffer(FrozenProductPlan.scratchFloats(columns: wide, threads: threads))
         dropoutMask = ActivationBuffer(1); dropped = ActivationBuffer(1); dDropped = ActivationBuffer(1)
         dResidual = ActivationBuffer(b * d); dMid = ActivationBuffer(b * d); dNormed = ActivationBuffer(b * d)
         dWide = ActivationBuffer(b * ff); dGate = ActivationBuffer(b * ff); dUp = ActivationBuffer(b * ff)
@@ -129,12 +131,12 @@ public final class TrainingGraph {
     private var dropoutActive = true
     private var dropoutBuffers: (mask: ActivationBuffer, dropped: ActivationBuffer, dDropped: ActivationBuffer)?
 
-    /// Rows of a frozen matrix dequantized per tile: about 4 MB of float32 (a whole
-    /// projection of a small model, so each product is one large sgemm per thread).
-    static func tileRows(columns: Int) -> Int { FrozenProductPlan.tileRows(floats: 1 << 20, columns: columns) }
+    /// A frozen matrix is packed about 4 MB of float32 at a time: a whole projection of a
+    /// small model, so each product is one pass per thread.
+    static let tileFloats = 1 << 20
 
-    private func frozenPlan(columns: Int) -> FrozenProductPlan {
-        FrozenProductPlan(tile: tile.pointer, tileRows: TrainingGraph.tileRows(columns: columns), threads: threads)
+    private var frozenPlan: FrozenProductPlan {
+        FrozenProductPlan(tile: tile.pointer, capacity: tile.count, scratch: packScratch.pointer, threads: threads)
     }
 
     private func buildRopeTable() {
@@ -289,7 +291,7 @@ public final class TrainingGraph {
     private func frozenForward(_ weight: any FrozenMatrix, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                adding residual: UnsafePointer<Float>? = nil, rows n: Int) {
         timed("frozen matmul forward (incl. dequantize)") {
-            frozenLinearForward(x, rows: n, weight: weight, into: y, adding: residual, plan: frozenPlan(columns: weight.columns))
+            frozenLinearForward(x, rows: n, weight: weight, into: y, adding: residual, plan: frozenPlan)
         }
     }
 
@@ -552,7 +554,7 @@ public final class TrainingGraph {
     private func frozenBackward(_ weight: any FrozenMatrix, dY: UnsafeMutablePointer<Float>, dX: UnsafeMutablePointer<Float>,
                                 overwrite: Bool = false, rows n: Int) {
         timed("frozen matmul backward (incl. dequantize)") {
-            frozenLinearBackward(dY: dY, rows: n, weight: weight, dX: dX, accumulate: !overwrite, plan: frozenPlan(columns: weight.columns))
+            frozenLinearBackward(dY: dY, rows: n, weight: weight, dX: dX, accumulate: !overwrite, plan: frozenPlan)
         }
     }
 

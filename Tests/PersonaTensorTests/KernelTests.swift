@@ -56,6 +56,61 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The packed product against float64 loops, with B packed both ways round (rows of a
+    /// matrix transposed into panels, and rows cut into panels), for row counts around the
+    /// kernel's six and column counts around its sixteen, in all three store modes.
+    func testPackedProductAgainstFloat64Loops() {
+        var rng = SeededGenerator(seed: 21)
+        func randoms(_ n: Int) -> [Float] { (0..<n).map { _ in Float(rng.nextGaussian()) } }
+        for (rows, depth, columns) in [(1, 1, 1), (5, 3, 16), (6, 17, 15), (7, 32, 17), (13, 9, 33), (50, 40, 48), (97, 70, 31)] {
+            let lda = depth + 3, ldc = columns + 2
+            let a = randoms(rows * lda), b = randoms(depth * columns), bT = (0..<(columns * depth)).map { b[($0 % depth) * columns + $0 / depth] }
+            let source = randoms(rows * ldc)
+            let panelCount = (columns + 15) / 16
+            var byRows = [Float](repeating: .nan, count: panelCount * depth * 16)
+            var transposed = [Float](repeating: .nan, count: panelCount * depth * 16)
+            byRows.withUnsafeMutableBufferPointer { panels in
+                copyRowsIntoPanels(b, rows: depth, columns: columns, firstDepth: 0, panels: panels.baseAddress!, panelStride: depth * 16)
+            }
+            transposed.withUnsafeMutableBufferPointer { panels in
+                bT.withUnsafeBufferPointer { t in
+                    for p in 0..<panelCount {
+                        transposeIntoPanel(t.baseAddress! + p * 16 * depth, rows: min(16, columns - p * 16), depth: depth,
+                                           into: panels.baseAddress! + p * 16 * depth)
+                    }
+                }
+            }
+            XCTAssertEqual(byRows, transposed, "both packings agree (\(depth) × \(columns))")
+            for mode in 0..<3 { // overwrite, accumulate, add another matrix
+                var c = mode == 0 ? [Float](repeating: .nan, count: rows * ldc) : randoms(rows * ldc)
+                var expected = [Double](repeating: 0, count: rows * columns)
+                for i in 0..<rows {
+                    for j in 0..<columns {
+                        var sum = 0.0
+                        for k in 0..<depth { sum += Double(a[i * lda + k]) * Double(b[k * columns + j]) }
+                        expected[i * columns + j] = sum + (mode == 1 ? Double(c[i * ldc + j]) : mode == 2 ? Double(source[i * ldc + j]) : 0)
+                    }
+                }
+                let padding = c.enumerated().filter { $0.offset % ldc >= columns }.map(\.element)
+                c.withUnsafeMutableBufferPointer { cp in
+                    let cBase = cp.baseAddress!
+                    source.withUnsafeBufferPointer { sp in
+                        packedProduct(rows: rows, depth: depth, columns: columns, a: a, lda: lda, panels: byRows, panelStride: depth * 16,
+                                      c: cBase, ldc: ldc, source: mode == 0 ? nil : mode == 1 ? UnsafePointer(cBase) : sp.baseAddress!,
+                                      ldSource: ldc)
+                    }
+                }
+                var worst = 0.0
+                for i in 0..<rows {
+                    for j in 0..<columns { worst = max(worst, abs(Double(c[i * ldc + j]) - expected[i * columns + j])) }
+                }
+                XCTAssertLessThan(worst, 1e-4, "\(rows) × \(depth) × \(columns), mode \(mode)")
+                let paddingAfter = c.enumerated().filter { $0.offset % ldc >= columns }.map(\.element)
+                XCTAssertEqual(padding.map(\.bitPattern), paddingAfter.map(\.bitPattern), "columns past the product are left alone")
+            }
+        }
+    }
+
     func testQuantizeThenDequantizeRoundTrips() {
         let x = randomBuffer(64)
         let q8 = UnsafeMutableRawPointer.allocate(byteCount: 68, alignment: 16), q4 = UnsafeMutableRawPointer.allocate(byteCount: 40, alignment: 16)

@@ -230,7 +230,7 @@ final class BackwardKernelTests: XCTestCase {
             var ax = [Float](repeating: 0, count: T * rank)
             for t in 0..<T { for r in 0..<rank { for i in 0..<inDim { ax[t * rank + r] += a[r * inDim + i] * x[t * inDim + i] } } }
             var dX = [Float](repeating: 0, count: x.count), dA = [Float](repeating: 0, count: a.count), dB = [Float](repeating: 0, count: b.count)
-            var tile = [Float](repeating: 0, count: tileRows * inDim)
+            var tile = [Float](repeating: .nan, count: tileRows * inDim)
             var dAx = [Float](repeating: 0, count: T * rank)
             w.withUnsafeBufferPointer { wp in
                 linearBackward(dY: dY, weight: DenseFrozenMatrix(rows: outDim, columns: inDim, values: wp.baseAddress!),
@@ -333,34 +333,38 @@ final class BackwardKernelTests: XCTestCase {
     }
 }
 
-/// The frozen products of training (tiles dequantized by both threads, rows shared out with
-/// single-threaded BLAS) against plain loops, over several tiles and uneven row splits.
+/// The frozen products of training (weights packed into panels by all threads, rows shared
+/// out) against plain loops: several tiles, uneven row splits, row counts that are not a
+/// multiple of the kernel's six, widths that are not a multiple of its sixteen columns.
 final class FrozenProductTests: XCTestCase {
     func testForwardAndInputGradientMatchPlainLoops() {
         var rng = SeededGenerator(seed: 11)
-        for (T, inDim, outDim, tileRows, threads) in [(5, 8, 40, 16, 1), (37, 24, 70, 16, 2), (9, 16, 33, 64, 3)] {
+        for (T, inDim, outDim, tilePanels, threads) in [(5, 8, 40, 1, 1), (37, 24, 70, 2, 2), (9, 16, 33, 4, 3),
+                                                       (61, 50, 97, 3, 2), (1, 7, 3, 1, 2), (100, 64, 48, 64, 2)] {
+            let capacity = tilePanels * FrozenProductPlan.minimumCapacity(columns: max(inDim, outDim))
+            var scratch = [Float](repeating: 0, count: FrozenProductPlan.scratchFloats(columns: max(inDim, outDim), threads: threads))
             let x = randomFloats(T * inDim, rng: &rng), w = randomFloats(outDim * inDim, rng: &rng)
             let dY = randomFloats(T * outDim, rng: &rng), dX0 = randomFloats(T * inDim, rng: &rng)
             var y = [Float](repeating: .nan, count: T * outDim), dX = dX0
-            var tile = [Float](repeating: 0, count: tileRows * inDim)
+            var tile = [Float](repeating: .nan, count: capacity)
             w.withUnsafeBufferPointer { wp in
-                tile.withUnsafeMutableBufferPointer { tp in
+                tile.withUnsafeMutableBufferPointer { tp in scratch.withUnsafeMutableBufferPointer { sp in
                     let weight = DenseFrozenMatrix(rows: outDim, columns: inDim, values: wp.baseAddress!)
-                    let plan = FrozenProductPlan(tile: tp.baseAddress!, tileRows: tileRows, threads: threads)
+                    let plan = FrozenProductPlan(tile: tp.baseAddress!, capacity: capacity, scratch: sp.baseAddress!, threads: threads)
                     frozenLinearForward(x, rows: T, weight: weight, into: &y, plan: plan)
                     frozenLinearBackward(dY: dY, rows: T, weight: weight, dX: &dX, plan: plan)
-                }
+                } }
             }
             // With a residual, y = residual + x Wᵀ; without accumulation, dX = dY W over NaNs.
             let residual = randomFloats(T * outDim, rng: &rng)
             var yResidual = [Float](repeating: .nan, count: T * outDim), dXOver = [Float](repeating: .nan, count: T * inDim)
             w.withUnsafeBufferPointer { wp in
-                tile.withUnsafeMutableBufferPointer { tp in
+                tile.withUnsafeMutableBufferPointer { tp in scratch.withUnsafeMutableBufferPointer { sp in
                     let weight = DenseFrozenMatrix(rows: outDim, columns: inDim, values: wp.baseAddress!)
-                    let plan = FrozenProductPlan(tile: tp.baseAddress!, tileRows: tileRows, threads: threads)
+                    let plan = FrozenProductPlan(tile: tp.baseAddress!, capacity: capacity, scratch: sp.baseAddress!, threads: threads)
                     frozenLinearForward(x, rows: T, weight: weight, into: &yResidual, adding: residual, plan: plan)
                     frozenLinearBackward(dY: dY, rows: T, weight: weight, dX: &dXOver, accumulate: false, plan: plan)
-                }
+                } }
             }
             var dXOverExpected = [Float](repeating: 0, count: T * inDim)
             sgemmNaive(m: T, n: inDim, k: outDim, a: dY, lda: outDim, b: w, ldb: inDim, beta: 1, c: &dXOverExpected, ldc: inDim)

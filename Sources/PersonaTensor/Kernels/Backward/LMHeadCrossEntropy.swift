@@ -1,4 +1,3 @@
-import COpenBLAS
 import Dispatch
 import Foundation
 
@@ -7,11 +6,11 @@ import Foundation
 /// 157 MB, and the head is ~45 GFLOP each way: the largest kernel of a training step).
 ///
 /// For each chunk of vocabulary rows E_c ([C, d], dequantized into one tile):
-///   logits_c = H E_cᵀ                                  (sgemm)
+///   logits_c = H E_cᵀ                                  (packedProduct)
 ///   running max m and Σ exp(l − m) per row, rescaled when m grows (online softmax)
 /// and, when gradients are wanted, the softmax-weighted sum of embedding rows in the same pass,
 /// the way flash attention accumulates its output:
-///   acc ← acc · e^(m_old − m_new) + exp(logits_c − m_new) E_c  (sgemm)
+///   acc ← acc · e^(m_old − m_new) + exp(logits_c − m_new) E_c  (packedProduct)
 /// so that at the end Σ_v p_v E_v = acc / Σ and
 ///   dH_t += w_t · (acc_t / Σ_t − E[target_t]).
 /// That is the minimum work: one product for the logits and one for dH per chunk.
@@ -22,11 +21,13 @@ public final class LMHeadCrossEntropy {
     public let chunkRows: Int
 
     /// The running state of one share of the vocabulary. Each thread takes its own share
-    /// (single-threaded BLAS inside), and the shares merge at the end like two halves of an
+    /// (no hand-offs inside), and the shares merge at the end like two halves of an
     /// online softmax: measured 1.6× faster than one share with BLAS's own two threads,
     /// whose per-call hand-offs dominate products of this size (800 × 1,024 × 576).
     final class Share {
         let tile: UnsafeMutablePointer<Float>        // [C, d]
+        let packedForLogits: UnsafeMutablePointer<Float>  // E_cᵀ as ⌈C/16⌉ panels [d][16]
+        let packedForSum: UnsafeMutablePointer<Float>     // E_c as ⌈d/16⌉ panels [C][16]
         let logits: UnsafeMutablePointer<Float>      // [maxRows, C]
         let accumulated: UnsafeMutablePointer<Float> // [maxRows, d]
         let rowMax: UnsafeMutablePointer<Float>      // [maxRows]
@@ -35,6 +36,10 @@ public final class LMHeadCrossEntropy {
 
         init(rows: Int, chunkRows: Int, dim: Int) {
             tile = .allocate(capacity: chunkRows * dim)
+            let panels = (chunkRows + packedPanelWidth - 1) / packedPanelWidth * packedPanelWidth
+            let dimPanels = (dim + packedPanelWidth - 1) / packedPanelWidth * packedPanelWidth
+            packedForLogits = .allocate(capacity: panels * dim)
+            packedForSum = .allocate(capacity: chunkRows * dimPanels)
             logits = .allocate(capacity: rows * chunkRows)
             accumulated = .allocate(capacity: rows * dim)
             rowMax = .allocate(capacity: rows)
@@ -43,7 +48,7 @@ public final class LMHeadCrossEntropy {
         }
 
         deinit {
-            tile.deallocate(); logits.deallocate(); accumulated.deallocate()
+            tile.deallocate(); packedForLogits.deallocate(); packedForSum.deallocate(); logits.deallocate(); accumulated.deallocate()
             rowMax.deallocate(); rowSum.deallocate(); targetLogit.deallocate()
         }
     }
@@ -106,7 +111,6 @@ public final class LMHeadCrossEntropy {
         let parts = shares(count)
         nonisolated(unsafe) let hidden = hidden, dHidden = dHidden, weights = weights, targets = targets
         let vocab = self.vocab, chunkRows = self.chunkRows
-        if count > 1 { BLASThreads.set(1) }
         parallelParts(count, threads: count) { p, _ in
             let share = parts[p]
             let firstChunk = chunks * p / count, endChunk = chunks * (p + 1) / count
@@ -160,8 +164,16 @@ private func headShare(_ share: LMHeadCrossEntropy.Share, hidden: UnsafePointer<
     while start < vocabRange.upperBound {
         let c = min(chunkRows, vocabRange.upperBound - start)
         embedding.dequantizeRows(start..<(start + c), into: tile)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(c), Int32(d),
-                    1, hidden, Int32(d), tile, Int32(d), 0, logits, Int32(c))
+        let width = packedPanelWidth
+        for p in 0..<((c + width - 1) / width) {
+            transposeIntoPanel(tile + p * width * d, rows: min(width, c - p * width), depth: d,
+                               into: share.packedForLogits + p * width * d)
+        }
+        packedProduct(rows: T, depth: d, columns: c, a: hidden, lda: d, panels: share.packedForLogits, panelStride: width * d,
+                      c: logits, ldc: c, source: nil, ldSource: 0)
+        if wantsGradient {
+            copyRowsIntoPanels(tile, rows: c, columns: d, firstDepth: 0, panels: share.packedForSum, panelStride: c * width)
+        }
         for t in 0..<T {
             let row = logits + t * c
             let target = Int(targets[t])
@@ -186,8 +198,8 @@ private func headShare(_ share: LMHeadCrossEntropy.Share, hidden: UnsafePointer<
         }
         if wantsGradient {
             // acc += exp(logits − m) E_c
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(d), Int32(c),
-                        1, logits, Int32(c), tile, Int32(d), 1, share.accumulated, Int32(d))
+            packedProduct(rows: T, depth: c, columns: d, a: logits, lda: c, panels: share.packedForSum, panelStride: c * packedPanelWidth,
+                          c: share.accumulated, ldc: d, source: share.accumulated, ldSource: d)
         }
         start += c
     }
