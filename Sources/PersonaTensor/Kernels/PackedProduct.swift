@@ -31,30 +31,31 @@ let productRowBlock = 48
 /// C = sum + source, where source is nil (overwrite), C itself (accumulate) or another matrix
 /// (a residual): one pass over C either way.
 @inline(__always)
-private func productKernel(depth: Int, a: UnsafePointer<Float>, lda: Int, panel: UnsafePointer<Float>,
+private func productKernel<Walk: LeftOperandWalk>(_ walk: Walk.Type, depth: Int, a: UnsafePointer<Float>, lda: Int, panel: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>, ldc: Int, source: UnsafePointer<Float>?, ldSource: Int,
                            rows: Int, columns: Int) {
     typealias V = SIMD8<Float>
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    let rowStep = Walk.downColumns ? 1 : lda, depthStep = Walk.downColumns ? lda : 1
     // Rows past `rows` read row 0 again (valid memory) and are never stored.
-    let a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a
-    let a3 = rows > 3 ? a + 3 * lda : a, a4 = rows > 4 ? a + 4 * lda : a, a5 = rows > 5 ? a + 5 * lda : a
+    let a0 = a, a1 = rows > 1 ? a + rowStep : a, a2 = rows > 2 ? a + 2 * rowStep : a
+    let a3 = rows > 3 ? a + 3 * rowStep : a, a4 = rows > 4 ? a + 4 * rowStep : a, a5 = rows > 5 ? a + 5 * rowStep : a
     let b = UnsafeRawPointer(panel)
     for k in 0..<depth {
         let b0 = b.loadUnaligned(fromByteOffset: k * 64, as: V.self)
         let b1 = b.loadUnaligned(fromByteOffset: k * 64 + 32, as: V.self)
-        var x = V(repeating: a0[k])
+        var x = V(repeating: a0[k * depthStep])
         c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-        x = V(repeating: a1[k])
+        x = V(repeating: a1[k * depthStep])
         c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-        x = V(repeating: a2[k])
+        x = V(repeating: a2[k * depthStep])
         c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-        x = V(repeating: a3[k])
+        x = V(repeating: a3[k * depthStep])
         c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-        x = V(repeating: a4[k])
+        x = V(repeating: a4[k * depthStep])
         c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-        x = V(repeating: a5[k])
+        x = V(repeating: a5[k * depthStep])
         c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
     }
     storeProductRow(c00, c01, into: c, source: source, columns: columns)
@@ -91,14 +92,15 @@ private func storeProductRow(_ low: SIMD8<Float>, _ high: SIMD8<Float>, into c: 
 
 /// C[rows, columns] = A[rows, depth] · B (+ source), B given as packed panels
 /// (`panelStride` floats apart, ⌈columns / 16⌉ of them). `source` may be C itself (accumulate),
-/// another matrix ([rows, columns] at `ldSource`), or nil (overwrite). One thread.
+/// another matrix ([rows, columns] at `ldSource`), or nil (overwrite). With `transposedA`,
+/// `a` holds Aᵀ ([depth, rows] at `lda`: the six rows of a kernel call are six neighbours).
+/// One thread.
 public func packedProduct(rows: Int, depth: Int, columns: Int,
-                          a: UnsafePointer<Float>, lda: Int,
+                          a: UnsafePointer<Float>, lda: Int, transposedA: Bool = false,
                           panels: UnsafePointer<Float>, panelStride: Int,
                           c: UnsafeMutablePointer<Float>, ldc: Int,
                           source: UnsafePointer<Float>?, ldSource: Int) {
     guard rows > 0, columns > 0 else { return }
-    let panelCount = (columns + packedPanelWidth - 1) / packedPanelWidth
     guard depth > 0 else {
         // An empty product: C = source, or zero.
         for i in 0..<rows {
@@ -106,6 +108,28 @@ public func packedProduct(rows: Int, depth: Int, columns: Int,
         }
         return
     }
+    if transposedA {
+        productBlocks(ColumnWalk.self, rows: rows, depth: depth, columns: columns, a: a, lda: lda, panels: panels,
+                      panelStride: panelStride, c: c, ldc: ldc, source: source, ldSource: ldSource)
+    } else {
+        productBlocks(RowWalk.self, rows: rows, depth: depth, columns: columns, a: a, lda: lda, panels: panels,
+                      panelStride: panelStride, c: c, ldc: ldc, source: source, ldSource: ldSource)
+    }
+}
+
+/// How the kernel reads A: along its rows (A row-major), or down its columns (Aᵀ row-major).
+/// A type rather than a flag, so that each way is its own copy of the loops with the kernel
+/// inlined once (with a flag the compiler outlined the kernel and the usual way lost its
+/// unit step along the depth).
+private protocol LeftOperandWalk { static var downColumns: Bool { get } }
+private enum RowWalk: LeftOperandWalk { static var downColumns: Bool { false } }
+private enum ColumnWalk: LeftOperandWalk { static var downColumns: Bool { true } }
+
+@inline(never)
+private func productBlocks<Walk: LeftOperandWalk>(_ walk: Walk.Type, rows: Int, depth: Int, columns: Int,
+                                                  a: UnsafePointer<Float>, lda: Int, panels: UnsafePointer<Float>, panelStride: Int,
+                                                  c: UnsafeMutablePointer<Float>, ldc: Int, source: UnsafePointer<Float>?, ldSource: Int) {
+    let panelCount = (columns + packedPanelWidth - 1) / packedPanelWidth
     var blockStart = 0
     while blockStart < rows {
         let blockEnd = min(rows, blockStart + productRowBlock)
@@ -115,7 +139,7 @@ public func packedProduct(rows: Int, depth: Int, columns: Int,
             var i = blockStart
             while i < blockEnd {
                 let count = min(kernelRows, blockEnd - i)
-                productKernel(depth: depth, a: a + i * lda, lda: lda, panel: panel,
+                productKernel(walk, depth: depth, a: a + (Walk.downColumns ? i : i * lda), lda: lda, panel: panel,
                               c: c + i * ldc + column, ldc: ldc,
                               source: source.map { $0 + i * ldSource + column }, ldSource: ldSource,
                               rows: count, columns: width)
@@ -135,9 +159,11 @@ public func packTransposedPanel(_ weight: some FrozenMatrix, rows: Range<Int>, i
     transposeIntoPanel(scratch, rows: rows.count, depth: weight.columns, into: panel)
 }
 
-/// panel[k][j] = source[j, k] for a row-major source [rows ≤ 16, depth], zeros for j ≥ rows.
-public func transposeIntoPanel(_ source: UnsafePointer<Float>, rows: Int, depth: Int, into panel: UnsafeMutablePointer<Float>) {
-    let width = packedPanelWidth
+/// panel[k][j] = source[j, k] for a row-major source [rows ≤ 16, depth] (rows `sourceStride`
+/// floats apart, `depth` by default), zeros for j ≥ rows.
+public func transposeIntoPanel(_ source: UnsafePointer<Float>, rows: Int, depth: Int, sourceStride: Int? = nil,
+                               into panel: UnsafeMutablePointer<Float>) {
+    let width = packedPanelWidth, stride = sourceStride ?? depth
     for half in 0..<2 {
         let base = half * 8
         let out = UnsafeMutableRawPointer(panel + base)
@@ -151,13 +177,13 @@ public func transposeIntoPanel(_ source: UnsafePointer<Float>, rows: Int, depth:
         if valid == 8 {
             // Eight by eight blocks in registers: 24 shuffles per 64 values instead of 64 inserts.
             while k + 8 <= depth {
-                transpose8x8(source + base * depth + k, rowStride: depth, into: out + k * width * 4, outStride: width)
+                transpose8x8(source + base * stride + k, rowStride: stride, into: out + k * width * 4, outStride: width)
                 k += 8
             }
         }
         #endif
         // What is left (and rows past `rows`, read as zero): eight read streams, 32-byte writes.
-        func row(_ j: Int) -> UnsafePointer<Float> { source + (j < valid ? base + j : base) * depth }
+        func row(_ j: Int) -> UnsafePointer<Float> { source + (j < valid ? base + j : base) * stride }
         let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5), r6 = row(6), r7 = row(7)
         let missing = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .>= Int32(valid)
         while k < depth {
@@ -214,17 +240,17 @@ public func packRowsIntoPanels(_ weight: some FrozenMatrix, rows depthRows: Rang
     }
 }
 
-/// panel_p[firstDepth + k][j] = source[k, 16p + j] for a row-major source [rows, columns],
-/// zeros past `columns` in the last panel.
-public func copyRowsIntoPanels(_ source: UnsafePointer<Float>, rows: Int, columns: Int, firstDepth: Int,
+/// panel_p[firstDepth + k][j] = source[k, 16p + j] for a row-major source [rows, columns]
+/// (rows `sourceStride` floats apart, `columns` by default), zeros past `columns` in the last panel.
+public func copyRowsIntoPanels(_ source: UnsafePointer<Float>, rows: Int, columns: Int, sourceStride: Int? = nil, firstDepth: Int,
                                panels: UnsafeMutablePointer<Float>, panelStride: Int) {
     typealias V = SIMD8<Float>
-    let width = packedPanelWidth, full = columns / width, rest = columns % width
+    let width = packedPanelWidth, full = columns / width, rest = columns % width, stride = sourceStride ?? columns
     for p in 0..<full {
         let panel = UnsafeMutableRawPointer(panels + p * panelStride + firstDepth * width)
         let column = UnsafeRawPointer(source + p * width)
         for k in 0..<rows {
-            let from = k * columns * 4, to = k * width * 4
+            let from = k * stride * 4, to = k * width * 4
             panel.storeBytes(of: column.loadUnaligned(fromByteOffset: from, as: V.self), toByteOffset: to, as: V.self)
             panel.storeBytes(of: column.loadUnaligned(fromByteOffset: from + 32, as: V.self), toByteOffset: to + 32, as: V.self)
         }
@@ -232,7 +258,7 @@ public func copyRowsIntoPanels(_ source: UnsafePointer<Float>, rows: Int, column
     if rest > 0 {
         let panel = panels + full * panelStride + firstDepth * width
         for k in 0..<rows {
-            (panel + k * width).update(from: source + k * columns + full * width, count: rest)
+            (panel + k * width).update(from: source + k * stride + full * width, count: rest)
             (panel + k * width + rest).update(repeating: 0, count: width - rest)
         }
     }

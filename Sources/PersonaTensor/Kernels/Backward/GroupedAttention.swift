@@ -1,4 +1,3 @@
-import COpenBLAS
 
 /// Causal attention of one sequence for one query-head group (G query heads sharing one
 /// key/value head), forward and backward, with the G heads stacked into every product:
@@ -10,9 +9,12 @@ import COpenBLAS
 /// head, so that the causal blocks stay two rectangles:
 ///   row ρ < G·top:  head ρ / top, query ρ % top            (keys 0..<top)
 ///   row ρ ≥ G·top:  head (ρ − G·top) / rest, query top + (ρ − G·top) % rest   (keys 0..<T)
-/// Scratch: [2, G·T, T] scores and [3, G·T, headDim] stacked rows (`groupedAttentionScratch`).
+/// Scratch: [2, G·T, T] scores, [3, G·T, headDim] stacked rows, and the packed panels of the
+/// products' right-hand sides (`packedProduct`): one of K, Kᵀ, V, Vᵀ at a time, and one of the
+/// stacked dO or Q (`groupedAttentionScratch`).
 public func groupedAttentionScratch(length T: Int, groupSize G: Int, headDim: Int) -> Int {
-    2 * G * T * T + 3 * G * T * headDim
+    let layout = StackedHeads(length: T, groupSize: G, headDim: headDim)
+    return 2 * G * T * T + 3 * G * T * headDim + layout.keyPanelFloats + layout.stackedPanelFloats
 }
 
 /// out_h = softmax(scale · Q_h Kᵀ, causal, padded keys masked) V for the G heads of one group
@@ -25,17 +27,14 @@ public func groupedAttentionForward(q: UnsafePointer<Float>, k: UnsafePointer<Fl
                                     qRowStride: Int, kvRowStride: Int, keep: UnsafeMutablePointer<Float>? = nil) {
     let layout = StackedHeads(length: T, groupSize: G, headDim: headDim)
     let probabilities = keep ?? scratch, stackedQ = scratch + 2 * G * T * T, stackedOut = stackedQ + G * T * headDim
+    let keyPanels = stackedOut + G * T * headDim
     layout.gather(q, rowStride: qRowStride, into: stackedQ)
-    layout.scores(stackedQ, kvRowStride: kvRowStride, keys: k, alpha: 1 / Float(headDim).squareRoot(), into: probabilities)
+    layout.scores(stackedQ, keys: k, kvRowStride: kvRowStride, alpha: 1 / Float(headDim).squareRoot(),
+                  panels: keyPanels, into: probabilities)
     layout.softmax(probabilities, keyMask: keyMask)
     // O = P V: stacked rows before G·top weigh the values before `top` only.
-    let top = layout.top, hd = Int32(headDim), t = Int32(T)
-    if top > 0 {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(G * top), hd, Int32(top), 1, probabilities, t,
-                    v, Int32(kvRowStride), 0, stackedOut, hd)
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(G * layout.rest), hd, t, 1, probabilities + G * top * T, t,
-                v, Int32(kvRowStride), 0, stackedOut + G * top * headDim, hd)
+    layout.packRows(v, rowStride: kvRowStride, rows: T, scale: 1, into: keyPanels)
+    layout.timesKeyRows(probabilities, panels: keyPanels, into: stackedOut)
     layout.scatter(stackedOut, into: out, rowStride: qRowStride, accumulate: false)
 }
 
@@ -54,43 +53,29 @@ public func groupedAttentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<F
     let scale = 1 / Float(headDim).squareRoot()
     let probabilities = kept ?? UnsafePointer(scratch), dScores = scratch + G * T * T
     let stackedQ = scratch + 2 * G * T * T, stackedDOut = stackedQ + G * T * headDim, stackedDQ = stackedDOut + G * T * headDim
+    let keyPanels = stackedDQ + G * T * headDim, stackedPanels = keyPanels + layout.keyPanelFloats
     layout.gather(q, rowStride: qRowStride, into: stackedQ)
     layout.gather(dOut, rowStride: qRowStride, into: stackedDOut)
     if kept == nil {
-        layout.scores(stackedQ, kvRowStride: kvRowStride, keys: k, alpha: scale, into: scratch)
+        layout.scores(stackedQ, keys: k, kvRowStride: kvRowStride, alpha: scale, panels: keyPanels, into: scratch)
         layout.softmax(scratch, keyMask: keyMask)
     }
-    let top = layout.top, rest = layout.rest, hd = Int32(headDim), t = Int32(T), kvStride = Int32(kvRowStride)
-    let beta: Float = accumulate ? 1 : 0
-    let restP = probabilities + G * top * T + top, restD = dScores + G * top * T + top
-    // dV: keys before `top` from every stacked row, the others from the rest block only.
-    if top > 0 {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(top), hd, Int32(G * T), 1, probabilities, t,
-                    stackedDOut, hd, beta, dV, kvStride)
-    }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rest), hd, Int32(G * rest), 1, restP, t,
-                stackedDOut + G * top * headDim, hd, beta, dV + top * kvRowStride, kvStride)
+    // dV = Σ_h P_hᵀ dO_h: keys before `top` from every stacked row, the others from the rest block only.
+    layout.packRows(stackedDOut, rowStride: headDim, rows: G * T, scale: 1, into: stackedPanels)
+    layout.transposedTimesStacked(probabilities, panels: stackedPanels, into: dV, rowStride: kvRowStride, accumulate: accumulate)
     // dP = dO Vᵀ over the same blocks, then dS row by row.
-    layout.scores(stackedDOut, kvRowStride: kvRowStride, keys: v, alpha: 1, into: dScores)
+    layout.scores(stackedDOut, keys: v, kvRowStride: kvRowStride, alpha: 1, panels: keyPanels, into: dScores)
     for row in 0..<(G * T) {
         let (visible, count) = layout.visibleKeys(row)
         softmaxRowBackward(p: probabilities + row * T, d: dScores + row * T, visible: visible, count: count)
     }
     // dQ = scale · dS K, stacked.
-    if top > 0 {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(G * top), hd, Int32(top), scale, dScores, t,
-                    k, kvStride, 0, stackedDQ, hd)
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(G * rest), hd, t, scale, dScores + G * top * T, t,
-                k, kvStride, 0, stackedDQ + G * top * headDim, hd)
+    layout.packRows(k, rowStride: kvRowStride, rows: T, scale: scale, into: keyPanels)
+    layout.timesKeyRows(dScores, panels: keyPanels, into: stackedDQ)
     layout.scatter(stackedDQ, into: dQ, rowStride: qRowStride, accumulate: accumulate)
-    // dK = scale · dSᵀ Q, blocks as dV.
-    if top > 0 {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(top), hd, Int32(G * T), scale, dScores, t,
-                    stackedQ, hd, beta, dK, kvStride)
-    }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rest), hd, Int32(G * rest), scale, restD, t,
-                stackedQ + G * top * headDim, hd, beta, dK + top * kvRowStride, kvStride)
+    // dK = scale · Σ_h dS_hᵀ Q_h, blocks as dV.
+    layout.packRows(stackedQ, rowStride: headDim, rows: G * T, scale: scale, into: stackedPanels)
+    layout.transposedTimesStacked(dScores, panels: stackedPanels, into: dK, rowStride: kvRowStride, accumulate: accumulate)
 }
 
 /// The stacked row order of a group (see `groupedAttentionScratch`).
@@ -137,17 +122,67 @@ struct StackedHeads {
         }
     }
 
+    /// Floats of K's or V's panels, either way round: ⌈T/16⌉ panels of headDim steps, or
+    /// ⌈headDim/16⌉ panels of T steps.
+    var keyPanelFloats: Int { roundedUp(T) * roundedUp(headDim) }
+    /// Floats of the stacked rows' panels: ⌈headDim/16⌉ panels of G·T steps.
+    var stackedPanelFloats: Int { G * T * roundedUp(headDim) }
+
+    private func roundedUp(_ n: Int) -> Int { (n + packedPanelWidth - 1) / packedPanelWidth * packedPanelWidth }
+
     /// out = alpha · A Kᵀ on the causal blocks (stacked rows before G·top against keys before
     /// `top`, the others against all T keys); out is [G·T, T], blocks outside left unwritten.
-    func scores(_ a: UnsafePointer<Float>, kvRowStride: Int, keys: UnsafePointer<Float>, alpha: Float,
-                into out: UnsafeMutablePointer<Float>) {
-        let hd = Int32(headDim), t = Int32(T), kvStride = Int32(kvRowStride)
-        if top > 0 {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(G * top), Int32(top), hd, alpha, a, hd,
-                        keys, kvStride, 0, out, t)
+    /// `panels` receives alpha · Kᵀ packed.
+    func scores(_ a: UnsafePointer<Float>, keys: UnsafePointer<Float>, kvRowStride: Int, alpha: Float,
+                panels: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let width = packedPanelWidth
+        for p in 0..<((T + width - 1) / width) {
+            transposeIntoPanel(keys + p * width * kvRowStride, rows: min(width, T - p * width), depth: headDim,
+                               sourceStride: kvRowStride, into: panels + p * width * headDim)
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(G * rest), t, hd, alpha, a + G * top * headDim, hd,
-                    keys, kvStride, 0, out + G * top * T, t)
+        if alpha != 1 { for i in 0..<(roundedUp(T) * headDim) { panels[i] *= alpha } }
+        if top > 0 {
+            packedProduct(rows: G * top, depth: headDim, columns: top, a: a, lda: headDim, panels: panels, panelStride: width * headDim,
+                          c: out, ldc: T, source: nil, ldSource: 0)
+        }
+        packedProduct(rows: G * rest, depth: headDim, columns: T, a: a + G * top * headDim, lda: headDim, panels: panels,
+                      panelStride: width * headDim, c: out + G * top * T, ldc: T, source: nil, ldSource: 0)
+    }
+
+    /// scale · x[rows, headDim] (rows `rowStride` apart) as panels of `rows` steps, headDim wide.
+    func packRows(_ x: UnsafePointer<Float>, rowStride: Int, rows: Int, scale: Float, into panels: UnsafeMutablePointer<Float>) {
+        copyRowsIntoPanels(x, rows: rows, columns: headDim, sourceStride: rowStride, firstDepth: 0,
+                           panels: panels, panelStride: rows * packedPanelWidth)
+        if scale != 1 { for i in 0..<(rows * roundedUp(headDim)) { panels[i] *= scale } }
+    }
+
+    /// out [G·T, headDim] = S · (key rows packed by `packRows`, T of them) on the causal blocks:
+    /// stacked rows before G·top use keys before `top` only.
+    func timesKeyRows(_ s: UnsafePointer<Float>, panels: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let stride = T * packedPanelWidth
+        if top > 0 {
+            packedProduct(rows: G * top, depth: top, columns: headDim, a: s, lda: T, panels: panels, panelStride: stride,
+                          c: out, ldc: headDim, source: nil, ldSource: 0)
+        }
+        packedProduct(rows: G * rest, depth: T, columns: headDim, a: s + G * top * T, lda: T, panels: panels, panelStride: stride,
+                      c: out + G * top * headDim, ldc: headDim, source: nil, ldSource: 0)
+    }
+
+    /// out [T, headDim] (rows `rowStride` apart) (+)= Sᵀ · (stacked rows packed by `packRows`,
+    /// G·T of them) on the causal blocks: keys before `top` gather every stacked row, the
+    /// others the rest block only.
+    func transposedTimesStacked(_ s: UnsafePointer<Float>, panels: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                                rowStride: Int, accumulate: Bool) {
+        let stride = G * T * packedPanelWidth
+        if top > 0 {
+            packedProduct(rows: top, depth: G * T, columns: headDim, a: s, lda: T, transposedA: true,
+                          panels: panels, panelStride: stride, c: out, ldc: rowStride,
+                          source: accumulate ? UnsafePointer(out) : nil, ldSource: rowStride)
+        }
+        let restOut = out + top * rowStride
+        packedProduct(rows: rest, depth: G * rest, columns: headDim, a: s + G * top * T + top, lda: T, transposedA: true,
+                      panels: panels + G * top * packedPanelWidth, panelStride: stride, c: restOut, ldc: rowStride,
+                      source: accumulate ? UnsafePointer(restOut) : nil, ldSource: rowStride)
     }
 
     /// Causal masked softmax over every stacked row.
