@@ -105,6 +105,20 @@ final class KernelTests: XCTestCase {
                     for j in 0..<columns { worst = max(worst, abs(Double(c[i * ldc + j]) - expected[i * columns + j])) }
                 }
                 XCTAssertLessThan(worst, 1e-4, "\(rows) × \(depth) × \(columns), mode \(mode)")
+                // The same product with A given transposed ([depth, rows] at a wider stride).
+                if mode == 0 {
+                    let ldt = rows + 5
+                    var aT = [Float](repeating: .nan, count: depth * ldt)
+                    for i in 0..<rows { for k in 0..<depth { aT[k * ldt + i] = a[i * lda + k] } }
+                    var cT = [Float](repeating: .nan, count: rows * ldc)
+                    packedProduct(rows: rows, depth: depth, columns: columns, a: aT, lda: ldt, transposedA: true, panels: byRows,
+                                  panelStride: depth * 16, c: &cT, ldc: ldc, source: nil, ldSource: 0)
+                    var worstT = 0.0
+                    for i in 0..<rows {
+                        for j in 0..<columns { worstT = max(worstT, abs(Double(cT[i * ldc + j]) - expected[i * columns + j])) }
+                    }
+                    XCTAssertLessThan(worstT, 1e-4, "Aᵀ: \(rows) × \(depth) × \(columns)")
+                }
                 let paddingAfter = c.enumerated().filter { $0.offset % ldc >= columns }.map(\.element)
                 XCTAssertEqual(padding.map(\.bitPattern), paddingAfter.map(\.bitPattern), "columns past the product are left alone")
             }
