@@ -6,7 +6,7 @@ import PersonaTensor
 
 /// Forward and backward of a Llama model with LoRA on its projections, over one batch.
 /// Gradients flow to the LoRA matrices only; the base stays frozen (and quantized: every
-/// product with a base weight dequantizes a tile of rows and calls sgemm).
+/// product with a base weight dequantizes a tile of it into packed panels for `packedProduct`).
 ///
 /// Shapes: N = B·T rows (all sequences of the batch stacked), d hidden, kv = kvHeads·headDim,
 /// ff intermediate, r rank. Attention runs per sequence. Activations are allocated once for
