@@ -2,8 +2,9 @@
 import _Builtin_intrinsics.intel
 #endif
 
-/// A matrix product C (+)= A · B for the products with frozen weights, where B is built
-/// ("packed") by the caller from quantized weights into the layout the kernel reads.
+/// A matrix product C (+)= A · B for training's large products (frozen weights, the output
+/// head, grouped attention), where B is built ("packed") by the caller into the layout the
+/// kernel reads: from quantized weights, embedding rows, keys and values, or stacked rows.
 ///
 /// Why not sgemm: sgemm copies both operands into its own packed layout on every call, so a
 /// quantized weight went through three passes (dequantize, BLAS's copy, the product) and the
