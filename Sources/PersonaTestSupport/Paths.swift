@@ -9,8 +9,9 @@ public enum TestPaths {
         return url.path
     }()
 
-    /// `../shared/golden` beside the checkout (Hugging Face reference vectors).
-    public static var golden: String { packageRoot + "/../shared/golden" }
+    /// `Tests/Golden`: the Hugging Face reference vectors, kept in the repository with the
+    /// scripts that make them (scripts/golden/), so that a clone tests with nothing beside it.
+    public static var golden: String { packageRoot + "/Tests/Golden" }
 
     /// The default model, fetched by scripts/setup into models/.
     public static var defaultModel: String { packageRoot + "/models/SmolLM2-135M-Instruct.Q4_1.gguf" }

@@ -106,7 +106,7 @@ final class ModelInspectionTests: XCTestCase {
         #endif
     }
 
-    /// The views against Hugging Face's numbers (../shared/golden/forward-cases.json, case
+    /// The views against Hugging Face's numbers (Tests/Golden/forward-cases.json, case
     /// fwd-1): the table's losses, the top alternative at the end, and attention head 0 of
     /// the first and last layers as the grid shows it.
     func testDefaultModelViewsMatchTransformersGolden() throws {

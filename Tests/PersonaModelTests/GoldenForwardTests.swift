@@ -6,7 +6,7 @@ import PersonaModel
 import PersonaTestSupport
 
 /// The default model against Hugging Face transformers (float32, eager attention) on the
-/// same GGUF: ../shared/golden/forward-cases.json. Tolerances are the issue's.
+/// same GGUF: Tests/Golden/forward-cases.json. Tolerances are the issue's.
 final class GoldenForwardTests: XCTestCase {
     struct Case {
         var id: String

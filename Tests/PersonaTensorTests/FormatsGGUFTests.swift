@@ -4,7 +4,7 @@ import XCTest
 import PersonaTestSupport
 
 /// The default model's header, metadata and tensor table against the gguf-py summary in
-/// ../shared/golden/smollm2-gguf-metadata.json.
+/// Tests/Golden/smollm2-gguf-metadata.json.
 final class FormatsGGUFTests: XCTestCase {
     private func golden() throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden + "/smollm2-gguf-metadata.json"))

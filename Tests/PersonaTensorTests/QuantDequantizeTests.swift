@@ -6,7 +6,7 @@ import PersonaTestSupport
 
 /// Dequantization against gguf-py: fixtures for every supported type (made by
 /// scripts/make-quant-fixtures.py) bit for bit, the SIMD kernels against their naive twin,
-/// and every tensor of the default model against ../shared/golden/smollm2-dequant-stats.json.
+/// and every tensor of the default model against Tests/Golden/smollm2-dequant-stats.json.
 final class QuantDequantizeTests: XCTestCase {
     /// First index where two float arrays differ in bits, with both values.
     private func firstBitDifference(_ a: [Float], _ b: [Float]) -> String? {

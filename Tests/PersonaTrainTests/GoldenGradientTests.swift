@@ -6,7 +6,7 @@ import PersonaTestSupport
 import XCTest
 @testable import PersonaTrain
 
-/// The default model with PEFT's initial adapters from ../shared/golden (peft 0.21 on
+/// The default model with PEFT's initial adapters from Tests/Golden (peft 0.21 on
 /// transformers' float32 dequantization of the same GGUF): loss, the 420 per-tensor gradient
 /// norms, the full gradient of one tensor, and the losses after three AdamW steps.
 final class GoldenGradientTests: XCTestCase {

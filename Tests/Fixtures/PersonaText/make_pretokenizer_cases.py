@@ -1,7 +1,7 @@
 """Writes pretokenizer-cases.json: how Hugging Face tokenizers' own Split pre-tokenizer cuts texts
 with the GPT-2, Llama 3 and Qwen2 patterns (the oracle for PatternSplitter).
 
-Command (tokenizers 0.23.3):  (in Tests/Fixtures/PersonaText) python3 make_pretokenizer_cases.py ../../../../shared/golden/tokenizer-cases.jsonl
+Command (tokenizers 0.23.3):  (in Tests/Fixtures/PersonaText) python3 make_pretokenizer_cases.py ../../Golden/tokenizer-cases.jsonl
 """
 import json
 import sys
