@@ -25,10 +25,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // One header: a prefetch hint for the decoding kernels (no library behind it).
         .systemLibrary(name: "CPrefetch"),
+        // One header: the CPU's features (cpuid) and those the build was compiled for.
+        .systemLibrary(name: "CCPUFeatures"),
 
         // Layers, bottom up. Arrows point one way; nothing but the executable imports PersonaSession.
         .target(name: "PersonaCore", swiftSettings: nativeCPU),
-        .target(name: "PersonaTensor", dependencies: ["PersonaCore", "COpenBLAS", "CPrefetch"], swiftSettings: numerics),
+        .target(name: "PersonaTensor", dependencies: ["PersonaCore", "COpenBLAS", "CPrefetch", "CCPUFeatures"], swiftSettings: numerics),
         .target(name: "PersonaText", dependencies: ["PersonaCore", "PersonaTensor"], swiftSettings: nativeCPU),
         .target(name: "PersonaStore", dependencies: ["PersonaCore", "CSQLite", "CZlib"], swiftSettings: nativeCPU),
         .target(name: "PersonaData", dependencies: ["PersonaCore", "PersonaStore", "PersonaText"], swiftSettings: nativeCPU),

@@ -1,5 +1,7 @@
 import Foundation
 import PersonaCore
+import PersonaModel
+import PersonaTensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,11 +17,40 @@ import Glibc
 public enum Launcher {
     public static let usage = """
         usage: persona [--workspace DIR] [COMMAND [ARGS…] | -c "CMD; CMD…"]
+               persona --version
         With no command: the interactive prompt on a terminal, or commands read from standard input.
         'persona help' lists the commands.
         """
 
+    /// The release this source tree is.
+    public static let version = "0.15.0"
+
+    /// `persona --version`: the version, what the build targets and runs on, and the default
+    /// model as every command would resolve it here.
+    public static func versionText(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let model: String
+        do { model = try DefaultModel.resolve(nil, environment: environment) } catch { model = "not found: " + describeError(error) }
+        return """
+            persona \(version)
+            build: compiled for this machine's CPU (-target-cpu native): \(CPUFeatures.buildTarget), kernels on \(CPUFeatures.vectorPath)
+            cpu: \(CPUFeatures.modelName), supports \(CPUFeatures.cpuSupports)
+            default model: \(model)
+            """
+    }
+
+    /// One line, instead of an illegal instruction, when the binary was built on a CPU with
+    /// extensions this one lacks (a build copied between machines).
+    public static func unsupportedCPUMessage() -> String? {
+        let missing = CPUFeatures.unsupportedFeatures
+        guard !missing.isEmpty else { return nil }
+        return "persona: this build was compiled for a CPU with \(missing.joined(separator: ", ")), which this CPU (\(CPUFeatures.modelName)) lacks; rebuild it on this machine with scripts/setup"
+    }
+
     public static func main(arguments: [String]) -> Int32 {
+        if let refusal = unsupportedCPUMessage() {
+            FileHandle.standardError.write(Data((refusal + "\n").utf8))
+            return 1
+        }
         var rest = Array(arguments.dropFirst())
         var workspace: String?
         var commandString: String?
@@ -29,6 +60,7 @@ public enum Launcher {
             else if first.hasPrefix("--workspace=") { workspace = String(first.dropFirst("--workspace=".count)); rest.removeFirst() }
             else if first == "-c", rest.count >= 2 { commandString = rest[1]; rest.removeFirst(2) }
             else if first == "--help" || first == "-h" { rest = ["help"]; break }
+            else if first == "--version" || first == "-V" { print(versionText()); return 0 }
             else {
                 FileHandle.standardError.write(Data("persona: unknown or incomplete option '\(first)'\n\(usage)\n".utf8))
                 return 2

@@ -5,17 +5,14 @@ import PersonaText
 import XCTest
 @testable import PersonaData
 
-/// Checks against the default model's own tokenizer (SmolLM2, byte-level BPE), skipped
-/// when the model file is absent.
+/// Checks against the default model's own tokenizer (SmolLM2, byte-level BPE).
 final class RealTokenizerTests: XCTestCase {
-    static let tokenizer: Tokenizer? = {
-        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel),
-              let gguf = try? GGUFFile(path: TestPaths.defaultModel) else { return nil }
-        return try? loadTokenizer(gguf: gguf)
-    }()
+    nonisolated(unsafe) static var tokenizer: Tokenizer?
 
     func smolTokenizer() throws -> Tokenizer {
-        guard let t = Self.tokenizer else { throw XCTSkip("default model not found at \(TestPaths.defaultModel)") }
+        if let t = Self.tokenizer { return t }
+        let t = try loadTokenizer(gguf: GGUFFile(path: TestPaths.defaultModel))
+        Self.tokenizer = t
         return t
     }
 

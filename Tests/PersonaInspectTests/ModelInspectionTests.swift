@@ -85,13 +85,8 @@ final class ModelInspectionTests: XCTestCase {
         XCTAssertThrowsError(try ModelInspection.lens(m, ids: []))
     }
 
-    /// The default model: the table's losses are the model's NLLs (release only: the debug
-    /// forward pass of a 135M model is slow).
+    /// The default model: the table's losses are the model's NLLs.
     func testDefaultModelLossesMatchTokenLosses() throws {
-        #if DEBUG
-        throw XCTSkip("default-model inspection runs in release builds")
-        #else
-        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel) else { throw XCTSkip("no default model at \(TestPaths.defaultModel)") }
         let loaded = try LoadedModel.open(path: TestPaths.defaultModel)
         let ids = loaded.tokenizer.encode("The lighthouse keeper counted his candles.", parseSpecialTokens: true)
         let report = try ModelInspection.losses(loaded.model, ids: ids, label: { loaded.tokenizer.decode([$0]) })
@@ -103,19 +98,13 @@ final class ModelInspectionTests: XCTestCase {
         XCTAssertEqual(lens.count, loaded.model.config.nLayers)
         let pattern = try ModelInspection.attention(loaded.model, ids: ids, layer: 5, label: { loaded.tokenizer.decode([$0]) })
         XCTAssertEqual(pattern.heads, loaded.model.config.nHeads)
-        #endif
     }
 
     /// The views against Hugging Face's numbers (Tests/Golden/forward-cases.json, case
     /// fwd-1): the table's losses, the top alternative at the end, and attention head 0 of
     /// the first and last layers as the grid shows it.
     func testDefaultModelViewsMatchTransformersGolden() throws {
-        #if DEBUG
-        throw XCTSkip("default-model inspection runs in release builds")
-        #else
-        let goldenPath = TestPaths.golden + "/forward-cases.json"
-        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel), let data = FileManager.default.contents(atPath: goldenPath)
-        else { throw XCTSkip("no default model or no \(goldenPath)") }
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden("forward-cases.json")))
         let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let cases = try XCTUnwrap(root["cases"] as? [[String: Any]])
         let c = try XCTUnwrap(cases.first { $0["id"] as? String == "fwd-1" })
@@ -147,6 +136,5 @@ final class ModelInspectionTests: XCTestCase {
             let diff = compare(head0, expected, atol: 1e-4)
             XCTAssertTrue(diff.passed, "attention layer \(layer) head 0: \(diff)")
         }
-        #endif
     }
 }

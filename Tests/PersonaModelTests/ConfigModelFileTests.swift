@@ -7,7 +7,7 @@ import PersonaTestSupport
 
 final class ConfigModelFileTests: XCTestCase {
     func testDefaultModelConfigMatchesGolden() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden + "/smollm2-gguf-metadata.json"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden("smollm2-gguf-metadata.json")))
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let summary = try XCTUnwrap(root["summary"] as? [String: Any])
         let model = try ModelFile.open(path: TestPaths.defaultModel)

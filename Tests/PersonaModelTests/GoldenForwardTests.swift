@@ -23,9 +23,6 @@ final class GoldenForwardTests: XCTestCase {
 
     func loadModel() throws -> LlamaModel {
         if let m = Self.cachedModel { return m }
-        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel) else {
-            throw XCTSkip("default model not found at \(TestPaths.defaultModel) (scripts/setup fetches it)")
-        }
         let m = try LlamaModel.load(path: TestPaths.defaultModel, threads: 2)
         Self.cachedModel = m
         return m
@@ -49,7 +46,7 @@ final class GoldenForwardTests: XCTestCase {
     }
 
     func loadCases() throws -> [Case] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden + "/forward-cases.json"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden("forward-cases.json")))
         let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let cases = try XCTUnwrap(root["cases"] as? [[String: Any]])
         return try cases.map { c in
@@ -128,7 +125,7 @@ final class GoldenForwardTests: XCTestCase {
     func testTokenLossesOfTextsThroughTheTokenizer() throws {
         _ = try loadModel()
         let loaded = try LoadedModel.open(path: TestPaths.defaultModel, threads: 2)
-        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden + "/forward-cases.json"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden("forward-cases.json")))
         let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         for c in try XCTUnwrap(root["cases"] as? [[String: Any]]).prefix(2) {
             let text = try XCTUnwrap(c["text"] as? String)

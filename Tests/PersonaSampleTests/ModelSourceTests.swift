@@ -86,7 +86,6 @@ final class ModelSourceTests: XCTestCase {
     }
 
     func testConversationWithTheDefaultModel() throws {
-        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel) else { throw XCTSkip("default model not present") }
         let loaded = try LoadedModel.open(path: TestPaths.defaultModel, threads: 2)
         let layout = try ChunkLayout(parameters: { var p = DatasetParameters(); p.format = .transcript; return p }())
         func run() throws -> [GeneratedTurn] {

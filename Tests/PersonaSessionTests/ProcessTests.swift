@@ -23,7 +23,8 @@ final class ProcessTests: XCTestCase {
         }
         candidates += ["release", "debug"].map { TestPaths.packageRoot + "/.build/\($0)/persona" }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("the persona executable is not built (run 'swift build' first); looked in \(candidates)")
+            try TestPaths.missing("the persona executable is not built (run 'swift build' first); looked in \(candidates)")
+            return candidates[0]
         }
         return found
     }
@@ -147,7 +148,7 @@ final class ProcessTests: XCTestCase {
         defer { for p in cArguments { free(p) } }
         var pid: pid_t = 0
         let spawned = posix_spawnp(&pid, "tmux", &actions, nil, &cArguments, environ)
-        guard spawned == 0 else { throw XCTSkip("tmux could not be started: \(String(cString: strerror(spawned)))") }
+        guard spawned == 0 else { throw MissingTestInput(message: "tmux could not be started: \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         return (try? String(contentsOfFile: capture, encoding: .utf8)) ?? ""
@@ -168,7 +169,8 @@ final class ProcessTests: XCTestCase {
 
     func testREPLInTmuxRecallsHistoryCompletesAndSurvivesCtrlC() throws {
         guard ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].contains(where: FileManager.default.isExecutableFile) else {
-            throw XCTSkip("tmux is not installed (scripts/setup installs it); the end-to-end REPL test needs a terminal")
+            try TestPaths.missing("tmux is not installed (scripts/setup installs it); the end-to-end REPL test needs a terminal")
+            return
         }
         let binary = try Self.personaBinary()
         let session = "repl"

@@ -12,9 +12,6 @@ final class QuantizedBaseTests: XCTestCase {
     /// A tiny float Llama GGUF that carries the default model's tokenizer (so datasets built
     /// with the default tokenizer fit it): F16 projections, F32 embedding and norms.
     static func writeTinyFloatModel(to path: String, dFF: Int = 128) throws {
-        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel) else {
-            throw XCTSkip("the default model is not in models/ (scripts/setup fetches it)")
-        }
         let source = try GGUFFile(path: TestPaths.defaultModel)
         let (dModel, layers, heads, kvHeads, headDim) = (64, 2, 4, 2, 16)
         var writer = GGUFWriter()
@@ -90,7 +87,7 @@ final class QuantizedBaseTests: XCTestCase {
         XCTAssertTrue(out.take().contains("Q8_0 ×14"))
 
         // Refusals: an already-quantized file, rows that are not whole NF4 blocks, an unknown kind.
-        XCTAssertThrowsError(try bench.execute(line: "model q4 \(TestPaths.defaultModel) quantize=nf4")) {
+        XCTAssertThrowsError(try bench.execute(line: "model q4 \(TestPaths.defaultModelPath) quantize=nf4")) {
             XCTAssertTrue(describeError($0).contains("blk.0.attn_q.weight is already quantized (Q4_1)"), describeError($0))
         }
         XCTAssertThrowsError(try bench.execute(line: "model odd \(odd) quantize=nf4")) {

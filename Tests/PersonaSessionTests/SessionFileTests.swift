@@ -179,6 +179,43 @@ final class ReplayTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: recording, encoding: .utf8).hasSuffix("| <workspace>/x\n"))
     }
 
+    /// The rule `run --check` applies to numbers, which lets a recording made on one CPU pass
+    /// on another (the last digits of a float differ between AVX2 and AVX-512 builds).
+    func testNumbersCompareUnderTheDocumentedTolerance() {
+        let match = ReplayTolerance.linesMatch
+        // Seen between an AMD EPYC (AVX2) recording and an Intel Xeon (AVX-512) replay.
+        XCTAssertTrue(match("mean loss 9.9058 over 12 tokens, perplexity 20046.87", "mean loss 9.9059 over 12 tokens, perplexity 20047.47"))
+        XCTAssertTrue(match("attribution 31.2%", "attribution 31.3%"))            // one unit in the last digit
+        XCTAssertTrue(match("p=1.5e-06", "p=1.6e-06"))
+        XCTAssertTrue(match("loss -0.0000", "loss 0.0000"))
+        // A loss that moved in the second decimal fails, whatever its printed precision.
+        XCTAssertFalse(match("mean loss 9.9058", "mean loss 9.9258"))
+        XCTAssertFalse(match("test loss 2.93", "test loss 2.95"))
+        // Integers, ids and text are exact.
+        XCTAssertFalse(match("12 tokens", "13 tokens"))
+        XCTAssertFalse(match("token 20046", "token 20047"))
+        XCTAssertFalse(match("saw 1,204 messages", "saw 1,205 messages"))
+        XCTAssertFalse(match("mean loss 9.9058 (Alex)", "mean loss 9.9058 (Alec)"))
+        XCTAssertFalse(match("loss 1.0", "loss 1.0 2.0"))
+        XCTAssertFalse(match("loss 1.0", "loss 1"))
+        // Digits inside words are text: "v2", "x86_64", "1.2.3".
+        XCTAssertFalse(match("built for x86_64", "built for x86_65"))
+        XCTAssertFalse(match("version 1.2.3", "version 1.2.4"))
+        XCTAssertEqual(ReplayTolerance.lastDigitUnit(of: "9.9058"), 1e-4, accuracy: 1e-12)
+        XCTAssertEqual(ReplayTolerance.lastDigitUnit(of: "1.5e-06"), 1e-7, accuracy: 1e-15)
+    }
+
+    /// The same rule through a replay: a recording's last digits pass, a moved loss fails.
+    func testCheckAcceptsLastDigitsAndRejectsAMovedLoss() throws {
+        let path = directory + "/n.persona"
+        try "echo mean loss 9.9059 perplexity 20047.47\n| mean loss 9.9058 perplexity 20046.87\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertNoThrow(try SessionReplayer.replay(path: path, in: makeBench(), options: .init(check: true)))
+        try "echo mean loss 9.9258 perplexity 20047.47\n| mean loss 9.9058 perplexity 20046.87\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SessionReplayer.replay(path: path, in: makeBench(), options: .init(check: true)))
+    }
+
     func testNestedReplayStopsAtTheCap() throws {
         let path = directory + "/self.persona"
         try "replay \(path)\n".write(toFile: path, atomically: true, encoding: .utf8)

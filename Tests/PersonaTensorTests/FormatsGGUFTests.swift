@@ -7,7 +7,7 @@ import PersonaTestSupport
 /// Tests/Golden/smollm2-gguf-metadata.json.
 final class FormatsGGUFTests: XCTestCase {
     private func golden() throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden + "/smollm2-gguf-metadata.json"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden("smollm2-gguf-metadata.json")))
         return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 

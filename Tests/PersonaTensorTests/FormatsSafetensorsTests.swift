@@ -6,7 +6,7 @@ import PersonaTestSupport
 
 final class FormatsSafetensorsTests: XCTestCase {
     func testReadsTheGoldenLoRAFile() throws {
-        let file = try SafetensorsFile(path: TestPaths.golden + "/lora-init.safetensors")
+        let file = try SafetensorsFile(path: TestPaths.golden("lora-init.safetensors"))
         XCTAssertEqual(file.tensors.count, 420)
         XCTAssertEqual(file.metadata["r"], "8")
         XCTAssertEqual(file.metadata["lora_alpha"], "16")

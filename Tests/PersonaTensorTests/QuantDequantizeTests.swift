@@ -83,7 +83,7 @@ final class QuantDequantizeTests: XCTestCase {
     }
 
     func testEveryTensorOfTheDefaultModelMatchesGGUFPyStatistics() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden + "/smollm2-dequant-stats.json"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden("smollm2-dequant-stats.json")))
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let table = try XCTUnwrap(root["tensors"] as? [[String: Any]])
         let file = try GGUFFile(path: TestPaths.defaultModel)

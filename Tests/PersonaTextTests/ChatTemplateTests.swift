@@ -6,7 +6,7 @@ import PersonaTestSupport
 
 final class ChatTemplateTests: XCTestCase {
     func forwardCase(_ id: String) throws -> String {
-        let data = try XCTUnwrap(FileManager.default.contents(atPath: TestPaths.golden + "/forward-cases.json"))
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: TestPaths.golden("forward-cases.json")))
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let cases = try XCTUnwrap(root["cases"] as? [[String: Any]])
         return try XCTUnwrap(cases.first { $0["id"] as? String == id }?["text"] as? String)

@@ -21,7 +21,7 @@ struct TokenizerCase {
     let decoded: String
 
     static func loadAll() throws -> [TokenizerCase] {
-        let path = TestPaths.golden + "/tokenizer-cases.jsonl"
+        let path = try TestPaths.golden("tokenizer-cases.jsonl")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         var cases: [TokenizerCase] = []
         for line in text.split(separator: "\n") {

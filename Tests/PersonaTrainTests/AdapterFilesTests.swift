@@ -63,8 +63,7 @@ final class AdapterFilesTests: XCTestCase {
     }
 
     func testLoadsF16GoldenInitAndBF16() throws {
-        let path = TestPaths.golden + "/lora-init.safetensors"
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("golden files missing") }
+        let path = try TestPaths.golden("lora-init.safetensors")
         let shape = ModelShape(layers: 30, hidden: 576, heads: 9, kvHeads: 3, intermediate: 1536, vocab: 49152)
         let adapter = LoRAAdapter(name: "g", config: try LoRAConfig(rank: 8, alpha: 16), shape: shape)
         try AdapterFiles.fill(adapter, fromSafetensors: path)

@@ -9,9 +9,6 @@ import XCTest
 /// adapter as its projection hook gives the training graph's per-token losses.
 final class AdapterInferenceTests: XCTestCase {
     func testInferenceWithAdapterMatchesTrainingGraphLosses() throws {
-        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel) else {
-            throw XCTSkip("default model missing (run scripts/setup)")
-        }
         let frozen = try FrozenLlama.load(gguf: TestPaths.defaultModel)
         let config = try LoRAConfig(rank: 4, alpha: 8, dropout: 0, targets: LoRATarget.allCases)
         var rng = SeededGenerator(seed: 11)

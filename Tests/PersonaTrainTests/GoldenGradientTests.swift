@@ -11,17 +11,13 @@ import XCTest
 /// norms, the full gradient of one tensor, and the losses after three AdamW steps.
 final class GoldenGradientTests: XCTestCase {
     func testLossGradientsAndAdamWMatchPEFT() throws {
-        let casePath = TestPaths.golden + "/lora-grad-case.json"
-        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel),
-              let data = FileManager.default.contents(atPath: casePath) else {
-            throw XCTSkip("default model or golden case missing (run scripts/setup)")
-        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.golden("lora-grad-case.json")))
         let golden = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let ids = try XCTUnwrap(golden["ids"] as? [Int]).map(Int32.init)
         let model = try FrozenLlama.load(gguf: TestPaths.defaultModel)
         let config = try LoRAConfig(rank: 8, alpha: 16, dropout: 0, targets: LoRATarget.allCases)
         let adapter = LoRAAdapter(name: "golden", config: config, shape: model.shape)
-        try AdapterFiles.fill(adapter, fromSafetensors: TestPaths.golden + "/lora-init.safetensors")
+        try AdapterFiles.fill(adapter, fromSafetensors: TestPaths.golden("lora-init.safetensors"))
         XCTAssertEqual(adapter.tensors.count, 420)
 
         let batch = try TrainingBatch(sequences: [ids])
@@ -77,7 +73,6 @@ final class GoldenGradientTests: XCTestCase {
 /// the GGUF directly.
 final class FrozenBaseBridgeTests: XCTestCase {
     func testLoadedModelAndGGUFGiveTheSameLosses() throws {
-        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel) else { throw XCTSkip("default model missing") }
         let direct = try FrozenLlama.load(gguf: TestPaths.defaultModel)
         let loaded = try LoadedModel.open(path: TestPaths.defaultModel)
         let bridged = try FrozenLlama(model: loaded.model, source: "loaded")

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import PersonaCore
 import PersonaData
+import PersonaModel
 import PersonaStore
 import PersonaTensor
 import PersonaText
@@ -53,11 +54,9 @@ extension CommandContext {
 }
 
 enum DataCommandSupport {
-    static let defaultModel = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
-
-    /// A `.gguf` file, or a folder holding exactly one.
+    /// A `.gguf` file, or a folder holding exactly one; with nothing given, the default model.
     static func resolveModelPath(_ model: String?) throws -> String {
-        let path = model ?? defaultModel
+        let path = try DefaultModel.resolve(model)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CommandError.failed(command: "dataset", reason: "model file \(path) not found (give model=FILE.gguf)")
@@ -200,7 +199,7 @@ extension CommandTable {
                         .flag("reactions", "keep reactions as text (Liked “…”)"),
                         .flag("media", "keep media placeholders"),
                         .keyed("min_messages", .int, default: "1000", "least text messages for a conversation to be used"),
-                        .keyed("model", .path, "model whose tokenizer counts tokens (default: \(DataCommandSupport.defaultModel))"),
+                        .keyed("model", .path, "model whose tokenizer counts tokens (default: the default model, see help model)"),
                         .keyed("markup", .choice(ChatMarkupName.allCases.map(\.rawValue)), "chat markup for format=chat (default: the model's template)"),
                         .keyed("relationships", .string, "how contacts relate to you: \"Alice=his sister,Bob=a colleague\""),
                         .keyed("since", .string, "only messages at or after this date (2024-01-31)"),

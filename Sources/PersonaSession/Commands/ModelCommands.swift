@@ -125,7 +125,7 @@ candles and his flour with more care than before.
 
 func runModelBench(_ ctx: CommandContext, mode: ModelBenchMode) throws -> BenchReport {
     let threads = ctx.arguments.int("threads") ?? ctx.bench.settings.threads
-    let path = DefaultModel.resolve(ctx.arguments.string("model"))
+    let path = try DefaultModel.resolve(ctx.arguments.string("model"))
     let baselineMB = residentMB() ?? 0
     let loaded = try LoadedModel.open(path: path, threads: threads)
     let model = loaded.model

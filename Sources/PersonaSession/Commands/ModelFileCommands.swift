@@ -14,7 +14,7 @@ extension CommandTable {
                         .flag("tensors", "also list every tensor with its type, shape and size"),
                         .flag("metadata", "also list every GGUF metadata key with its type and value"),
                     ]) { ctx in
-            let path = DefaultModel.resolve(ctx.arguments.string("path"))
+            let path = try DefaultModel.resolve(ctx.arguments.string("path"))
             let model = try ModelFile.open(path: path)
             let summary = ModelSummary(model)
             ctx.printTable(summary.rows.map { [$0.0, $0.1] })
@@ -36,7 +36,7 @@ extension BenchTable {
     /// Benchmarks of model-file reading.
     static let modelFileBenches: [BenchSpec] = [
         BenchSpec("model-open", summary: "Open a model: map the file, read metadata and the tensor table, build the tokenizer (target < 0.3 s)") { ctx in
-            let path = DefaultModel.resolve(ctx.arguments.string("model"))
+            let path = try DefaultModel.resolve(ctx.arguments.string("model"))
             let runs = max(1, ctx.arguments.int("runs") ?? 10)
             var headerSeconds: [Double] = [], modelSeconds: [Double] = [], tokenizerSeconds: [Double] = [], totalSeconds: [Double] = []
             var tensors = 0, vocabulary = 0
@@ -69,7 +69,7 @@ extension BenchTable {
             ], notes: ["model \(path): \(tensors) tensors, \(vocabulary) tokens; target: open + tokenizer ready < 0.3 s"])
         },
         BenchSpec("dequantize", summary: "Dequantize every tensor of a model to float32, SIMD kernels against their naive twin") { ctx in
-            let path = DefaultModel.resolve(ctx.arguments.string("model"))
+            let path = try DefaultModel.resolve(ctx.arguments.string("model"))
             let runs = max(1, ctx.arguments.int("runs") ?? 3)
             let model = try ModelFile.open(path: path)
             let views = try model.tensorNames.map { try model.tensor($0) }

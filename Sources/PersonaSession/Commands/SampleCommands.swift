@@ -253,7 +253,7 @@ enum SamplingBenchmark {
         }
         results.append(BenchResult(name: "model log-probability of the token", unit: "µs/token", samples: logProbSamples.map { $0 * 1e6 }))
         // The peer figure: one decode step of the default model (KV cache, greedy), when it is here.
-        let modelPath = DefaultModel.resolve(ctx.arguments.string("model"))
+        let modelPath = try DefaultModel.resolve(ctx.arguments.string("model"))
         var decodeStep: Double?
         if FileManager.default.fileExists(atPath: modelPath) {
             let loaded = try LoadedModel.open(path: modelPath, threads: ctx.arguments.int("threads") ?? ctx.bench.settings.threads)

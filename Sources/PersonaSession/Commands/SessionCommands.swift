@@ -144,7 +144,11 @@ extension CommandTable {
                     rates ('456 tokens/s', '12.5 MB/s') become <rate>; durations ('0.123 s', '12.3 ms', '4s') \
                     become <time>; the workspace path becomes <workspace>, the current folder <cwd>, and paths \
                     under the temporary folder (/tmp/…) <tmp>; runs of spaces count as one and trailing \
-                    spaces are ignored. Everything else must match exactly. Recordings write <workspace> and \
+                    spaces are ignored. Then numbers are compared as numbers, because the last digits of a float \
+                    differ between CPUs (AVX2, AVX-512): a number printed with a decimal point matches when the \
+                    two differ by at most 1e-3 relative or by one unit in the last recorded digit ('9.9058' \
+                    replays as '9.9059'; '9.9058' → '9.9258' fails). Integers (counts, ids, steps), token text, \
+                    generated text and everything else must match exactly. Recordings write <workspace> and \
                     <cwd> in place of those folders, so a session file names no one's home folder.
                     --update replays and rewrites the recorded outputs (atomically; an unrecorded error stops \
                     it and leaves the file as it was, unless --keep-going, which records the error).

@@ -31,11 +31,11 @@ extension CommandTable {
                                "tokenize --json < lines.jsonl"],
                     arguments: [
                         .positional("text", .string, required: false, "the text to tokenize"),
-                        .keyed("model", .path, default: DefaultModel.relativePath, "model file (GGUF) or Hugging Face folder"),
+                        .keyed("model", .path, "model file (GGUF) or Hugging Face folder (default: the default model)"),
                         .flag("json", "read JSON strings from standard input, one per line; print their ids"),
                         .flag("plain", "treat special-token text as plain text"),
                     ]) { ctx in
-            let modelPath = DefaultModel.resolve(ctx.arguments.string("model"))
+            let modelPath = try DefaultModel.resolve(ctx.arguments.string("model"))
             let tokenizer = try ctx.bench.state(TextState.self) { TextState() }.tokenizer(for: modelPath)
             let parseSpecial = !ctx.arguments.flag("plain")
             if ctx.arguments.flag("json") {
@@ -99,7 +99,7 @@ private func processCPUSeconds() -> Double {
 }
 
 private func tokenizeBench(_ ctx: CommandContext) throws -> BenchReport {
-    let modelPath = DefaultModel.resolve(ctx.arguments.string("model"))
+    let modelPath = try DefaultModel.resolve(ctx.arguments.string("model"))
     let runs = max(1, ctx.arguments.int("runs") ?? 3)
     let threads = max(1, ctx.arguments.int("threads") ?? ctx.bench.settings.threads)
     var report = BenchReport(bench: "tokenize")

@@ -33,12 +33,12 @@ extension CommandContext {
 
 enum TrainCommandSupport {
     /// The default base model (`PERSONA_MODEL`, ./models, or beside the checkout).
-    static var defaultModelPath: String { DefaultModel.resolve(nil) }
+    static var defaultModelPath: String { get throws { try DefaultModel.resolve(nil) } }
 
     /// A session model object, or a GGUF path, or the default model: opened through the model
     /// area (one mapping per file for the session) and seen as a frozen base.
     static func model(_ ctx: CommandContext, _ name: String?) throws -> (FrozenLlama, String) {
-        let key = name ?? defaultModelPath
+        let key = try name ?? defaultModelPath
         if let cached = ctx.train.models[key] { return (cached, key) }
         let loaded: LoadedModel
         if let object = ctx.bench.object(key), object.kind == .model {
@@ -317,7 +317,7 @@ enum TrainBenchRunner {
     static func run(_ ctx: CommandContext) throws -> BenchReport {
         let threads = ctx.arguments.int("threads") ?? ctx.bench.settings.threads
         let runs = max(1, ctx.arguments.int("runs") ?? 3)
-        let modelPath = ctx.arguments.string("model") ?? TrainCommandSupport.defaultModelPath
+        let modelPath = try ctx.arguments.string("model") ?? TrainCommandSupport.defaultModelPath
         let (model, _) = try TrainCommandSupport.model(ctx, modelPath)
         let m = try TrainBenchmark.measure(model: model, threads: threads, runs: runs)
         var report = BenchReport(bench: "train")

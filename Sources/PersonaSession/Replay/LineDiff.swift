@@ -8,21 +8,21 @@ public enum LineDiff {
         case added(Int)
     }
 
-    public static func edits(_ old: [String], _ new: [String]) -> [Edit] {
+    public static func edits(_ old: [String], _ new: [String], equal: (String, String) -> Bool = (==)) -> [Edit] {
         let n = old.count, m = new.count
         // lcs[i][j]: length of the longest common subsequence of old[i...] and new[j...].
         var lcs = [[Int]](repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
         if n > 0 && m > 0 {
             for i in stride(from: n - 1, through: 0, by: -1) {
                 for j in stride(from: m - 1, through: 0, by: -1) {
-                    lcs[i][j] = old[i] == new[j] ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
+                    lcs[i][j] = equal(old[i], new[j]) ? lcs[i + 1][j + 1] + 1 : max(lcs[i + 1][j], lcs[i][j + 1])
                 }
             }
         }
         var result: [Edit] = []
         var i = 0, j = 0
         while i < n || j < m {
-            if i < n, j < m, old[i] == new[j] { result.append(.same(i, j)); i += 1; j += 1 }
+            if i < n, j < m, equal(old[i], new[j]) { result.append(.same(i, j)); i += 1; j += 1 }
             // Removals before additions, as diff prints them.
             else if i < n, j == m || lcs[i + 1][j] >= lcs[i][j + 1] { result.append(.removed(i)); i += 1 }
             else { result.append(.added(j)); j += 1 }
@@ -31,10 +31,11 @@ public enum LineDiff {
     }
 
     /// `---`/`+++` headers, then `@@ -a,b +c,d @@` hunks with `context` lines around each change.
-    /// `compareOld`/`compareNew` decide equality; `old`/`new` are shown.
+    /// `compareOld`/`compareNew` (with `equal`) decide equality; `old`/`new` are shown.
     public static func unified(old: [String], new: [String], compareOld: [String]? = nil, compareNew: [String]? = nil,
+                               equal: (String, String) -> Bool = (==),
                                oldLabel: String, newLabel: String, context: Int = 2) -> [String] {
-        let e = edits(compareOld ?? old, compareNew ?? new)
+        let e = edits(compareOld ?? old, compareNew ?? new, equal: equal)
         let changed = e.indices.filter { if case .same = e[$0] { return false } else { return true } }
         guard !changed.isEmpty else { return [] }
         var hunks: [ClosedRange<Int>] = []
@@ -80,9 +81,9 @@ public enum LineDiff {
     }
 
     /// Index of the first line that differs (in old), or nil when equal.
-    public static func firstDifference(_ old: [String], _ new: [String]) -> Int? {
+    public static func firstDifference(_ old: [String], _ new: [String], equal: (String, String) -> Bool = (==)) -> Int? {
         for i in 0..<max(old.count, new.count) {
-            if i >= old.count || i >= new.count || old[i] != new[i] { return i }
+            if i >= old.count || i >= new.count || !equal(old[i], new[i]) { return i }
         }
         return nil
     }

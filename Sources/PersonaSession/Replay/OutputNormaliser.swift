@@ -16,8 +16,9 @@ import Foundation
 /// Recordings (`record`, `run --update`) already write rule 3's `<workspace>` and `<cwd>`
 /// in place of those folders.
 ///
-/// Everything else must match exactly: counts, losses, token ids and generated text are
-/// deterministic for a given seed and thread count.
+/// Then `ReplayTolerance` compares the lines: decimal numbers under a small tolerance (the last
+/// digits of a float differ between CPUs), everything else exactly: counts, token ids and
+/// generated text are deterministic for a given seed and thread count.
 public struct OutputNormaliser {
     private var literalPaths: [(String, String)]
     private let temporaryFolders: [String]

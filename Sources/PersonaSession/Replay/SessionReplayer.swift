@@ -79,12 +79,13 @@ public enum SessionReplayer {
             if options.check {
                 let recorded = normaliser.normalise(command.output)
                 let replayed = normaliser.normalise(actual)
-                if let first = LineDiff.firstDifference(recorded, replayed) {
+                if let first = LineDiff.firstDifference(recorded, replayed, equal: ReplayTolerance.linesMatch) {
                     summary.differing += 1
                     let fileLine = command.outputLineNumber + first
                     let error = CommandError.outputDiffers(path: path, line: fileLine, command: label)
                     var report = [error.message]
                     report += LineDiff.unified(old: command.output, new: actual, compareOld: recorded, compareNew: replayed,
+                                               equal: ReplayTolerance.linesMatch,
                                                oldLabel: "recorded (\(path):\(command.outputLineNumber))", newLabel: "replayed")
                     bench.diagnostics.write(report.joined(separator: "\n") + "\n")
                     if !options.keepGoing { throw error }
