@@ -104,6 +104,7 @@ final class GenerationCommandTests: XCTestCase {
         XCTAssertTrue(shown.contains("  format: transcript"), shown.joined(separator: "\n"))
         XCTAssertEqual(Array(shown.suffix(3)).map(Self.squeezed), turns.map(Self.squeezed))
         XCTAssertTrue(errorMessage(bench, "generation show 9").contains("no generation 9; 'generations' lists the 2 saved"))
+        XCTAssertEqual(errorMessage(bench, "show 1"), "show: no object named '1'; 'generation show 1' shows saved generation 1")
 
         let file = directory + "/out/generated.jsonl"
         try FileManager.default.createDirectory(atPath: directory + "/out", withIntermediateDirectories: true)

@@ -39,7 +39,11 @@ extension CommandTable {
                     examples: ["show base"],
                     arguments: [.positional("name", .objectName, "the object")]) { ctx in
             let name = try ctx.arguments.required("name")
-            guard let o = ctx.bench.object(name) else { throw CommandError.noSuchObject(name: name, kind: nil) }
+            guard let o = ctx.bench.object(name) else {
+                // Saved generations are numbered, not named: point there rather than at 'ls'.
+                if Int(name) != nil { throw CommandError.failed(command: "show", reason: "no object named '\(name)'; 'generation show \(name)' shows saved generation \(name)") }
+                throw CommandError.noSuchObject(name: name, kind: nil)
+            }
             ctx.print("\(o.name) (\(o.kind.rawValue)): \(o.summary)")
             for line in o.details() { ctx.print(line) }
         },
