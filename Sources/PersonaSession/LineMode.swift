@@ -40,6 +40,14 @@ extension Workbench {
         try execute(line: mode.endLine)
     }
 
+    /// Runs `body` (a replayed file) and closes a mode it opened and left open: a chat in a
+    /// file ends with the file, as piped input's end ends it, and never swallows what follows.
+    func closingLineModesOpened<T>(_ body: () throws -> T) rethrows -> T {
+        let before = lineMode
+        defer { if let mode = lineMode, mode !== before { closeLineMode() } }
+        return try body()
+    }
+
     /// One line for the open mode. Like an outermost command it clears Ctrl-C first and is
     /// written into an open recording, with its output.
     func execute(line: String, in mode: LineMode) throws {

@@ -273,5 +273,13 @@ final class GenerationCommandTests: XCTestCase {
         try replaying.execute(line: "run --check \(path)")
         XCTAssertTrue(replayed.take().hasSuffix("every output matches the recording\n"))
         XCTAssertNil(replaying.lineModePrompt)
+
+        // A chat a file leaves open ends with the file: what follows the replay is a command again.
+        let open = directory + "/open.persona"
+        try "chat as=\"Alex Chen\" model=tiny sampler=short seed=9\nhi\n".write(toFile: open, atomically: true, encoding: .utf8)
+        try replaying.execute(line: "replay \(open)")
+        XCTAssertNil(replaying.lineModePrompt)
+        _ = replayed.take()
+        XCTAssertEqual(try run(replaying, replayed, "echo after the file"), ["after the file"])
     }
 }

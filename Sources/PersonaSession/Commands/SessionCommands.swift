@@ -170,7 +170,7 @@ extension CommandTable {
             }
             let options = SessionReplayer.Options(check: check, update: update, keepGoing: ctx.arguments.flag("keep_going"),
                                                   printTranscript: !check && !update)
-            let summary = try SessionReplayer.replay(path: path, in: ctx.bench, options: options)
+            let summary = try ctx.bench.closingLineModesOpened { try SessionReplayer.replay(path: path, in: ctx.bench, options: options) }
             if check {
                 ctx.print("\(path): \(summary.commands) commands replayed, every output matches the recording")
             } else if update {
@@ -185,8 +185,9 @@ extension CommandTable {
                         .flag("keep_going", "go on after an error"),
                     ]) { ctx in
             let path = try ctx.arguments.required("file")
-            try SessionReplayer.replay(path: path, in: ctx.bench,
-                                       options: .init(keepGoing: ctx.arguments.flag("keep_going")))
+            try ctx.bench.closingLineModesOpened {
+                try SessionReplayer.replay(path: path, in: ctx.bench, options: .init(keepGoing: ctx.arguments.flag("keep_going")))
+            }
         },
         CommandSpec("record", summary: "Record the session into a .persona file ('record stop' ends it)",
                     details: """
