@@ -248,7 +248,8 @@ final class ProcessTests: XCTestCase {
 
         _ = try tmux(["send-keys", "-t", session, "first line", "Enter"])
         _ = try waitForPane(session, toContain: "Sam (to Alex)> first line\nAlex:")
-        _ = try tmux(["send-keys", "-t", session, "second line", "Enter"])
+        // Tab completes nothing in the chat ("se" would become "set" at the workbench prompt).
+        _ = try tmux(["send-keys", "-t", session, "se", "Tab", "cond line", "Enter"])
         let answered = try waitForPane(session, toContain: "Sam (to Alex)> second line\nAlex:")
         XCTAssertFalse(answered.contains("error"), answered)
         _ = try tmux(["send-keys", "-t", session, "/undo", "Enter"])
