@@ -67,8 +67,10 @@ extension Workbench {
         try spec.run(CommandContext(bench: self, arguments: arguments, command: spec, words: rest))
     }
 
-    /// Lexes and runs a line that may hold several `;`-separated commands.
+    /// Lexes and runs a line that may hold several `;`-separated commands. While a line mode
+    /// is open (the live chat), the line goes to it whole instead.
     public func execute(line: String) throws {
+        if let mode = lineMode { return try execute(line: line, in: mode) }
         for words in try LineLexer.split(line) {
             try execute(words: words)
             if wantsToQuit { return }

@@ -90,6 +90,11 @@ public enum Launcher {
             } else {
                 try bench.execute(words: rest)
             }
+            // `persona chat as=…` from the shell: the chat reads its lines here until it ends.
+            if bench.lineModePrompt != nil {
+                if isatty(STDIN_FILENO) != 0 { return REPL.runInteractive(bench: bench, whileLineMode: true) }
+                return REPL.runScript(bench: bench, source: "<stdin>", whileLineMode: true, readLine: { Swift.readLine(strippingNewline: true) })
+            }
             return 0
         } catch {
             FileHandle.standardError.write(Data(("persona: " + describeError(error) + "\n").utf8))

@@ -121,6 +121,8 @@ final class LineEditor {
 
     private static func complete(_ el: OpaquePointer?) -> UInt8 {
         guard let el, let bench = completionBench, let info = el_line(el) else { return UInt8(CC_ERROR) }
+        // In a line mode (the chat) a line is a message, not a command: nothing to complete.
+        if bench.lineModePrompt != nil { return UInt8(CC_REFRESH_BEEP) }
         let before = info.pointee.cursor - info.pointee.buffer
         guard before >= 0 else { return UInt8(CC_ERROR) }
         let bytes = UnsafeRawBufferPointer(start: info.pointee.buffer, count: before)

@@ -10,8 +10,9 @@ public enum REPL {
     public static let continuationPrompt = "     ...> "
 
     /// The prompt on a terminal: line editing, history, completion; errors are shown and
-    /// the session goes on. Returns the exit status.
-    public static func runInteractive(bench: Workbench) -> Int32 {
+    /// the session goes on. Returns the exit status. `whileLineMode`: only while a line mode
+    /// (a chat started from the shell) is open.
+    public static func runInteractive(bench: Workbench, whileLineMode: Bool = false) -> Int32 {
         var historyPath: String?
         do { historyPath = try bench.workspace().historyPath }
         catch { bench.diagnostics.write("warning: \(describeError(error)); history will not be kept\n") }
@@ -19,16 +20,16 @@ public enum REPL {
             bench.diagnostics.write("error: the terminal could not be set up for line editing; reading plain lines\n")
             return runScript(bench: bench, source: "<stdin>", readLine: { Swift.readLine(strippingNewline: true) })
         }
-        bench.output.write("persona workbench: 'help' lists the commands, Tab completes, Ctrl-D or 'quit' leaves.\n")
+        if !whileLineMode { bench.output.write("persona workbench: 'help' lists the commands, Tab completes, Ctrl-D or 'quit' leaves.\n") }
         editor.follow(bench.settings)
         // At a terminal, heat maps and highlights are coloured unless NO_COLOR or 'set color=off'.
         bench.settings.color = true
-        while !bench.wantsToQuit {
+        while !bench.wantsToQuit, !whileLineMode || bench.lineModePrompt != nil {
             var pieces: [String] = []
             var interrupted = false
             var ended = false
             while true {
-                switch editor.read(prompt: pieces.isEmpty ? prompt : continuationPrompt) {
+                switch editor.read(prompt: pieces.isEmpty ? bench.lineModePrompt ?? prompt : continuationPrompt) {
                 case .line(let text):
                     pieces.append(text)
                     if SessionFile.endsWithContinuation(text) { continue }
@@ -46,6 +47,11 @@ public enum REPL {
             }
             if ended && pieces.isEmpty {
                 bench.output.write("\n")
+                // Ctrl-D in a line mode (the chat) leaves the mode, not the workbench.
+                if bench.lineModePrompt != nil {
+                    do { try bench.endLineMode() } catch { bench.diagnostics.write("error: " + describeError(error) + "\n") }
+                    continue
+                }
                 break
             }
             let line = SessionFile.joinContinuations(pieces)
@@ -66,10 +72,17 @@ public enum REPL {
     /// Commands read line by line from `readLine` (piped input, no prompt, no colour), run
     /// like a script: the first error stops it, naming `source:LINE`, and the exit status is
     /// 1 (130 when cancelled with Ctrl-C).
-    public static func runScript(bench: Workbench, source: String, readLine: () -> String?) -> Int32 {
+    public static func runScript(bench: Workbench, source: String, whileLineMode: Bool = false, readLine: () -> String?) -> Int32 {
         var lineNumber = 0
-        while !bench.wantsToQuit {
-            guard let first = readLine() else { break }
+        while !bench.wantsToQuit, !whileLineMode || bench.lineModePrompt != nil {
+            guard let first = readLine() else {
+                // The end of the input ends an open line mode (the chat) as Ctrl-D does.
+                do { try bench.endLineMode() } catch {
+                    bench.diagnostics.write("persona: " + CommandError.scriptFailed(source: source, line: lineNumber, message: describeError(error)).message + "\n")
+                    return 1
+                }
+                break
+            }
             lineNumber += 1
             let startLine = lineNumber
             var pieces = [first]

@@ -118,6 +118,11 @@ public final class MessageStore {
         try database.query("SELECT name FROM people ORDER BY name COLLATE NOCASE, id") { $0.string(0) }
     }
 
+    /// The owner's display name, when the store knows who they are.
+    public func ownerName() throws -> String? {
+        try database.query("SELECT name FROM people WHERE is_me = 1 ORDER BY id LIMIT 1") { $0.string(0) }.first
+    }
+
     func personRecord(id: Int64) throws -> PersonRecord? {
         try database.query("SELECT id, name, is_me, in_contacts FROM people WHERE id = ?", [.int(id)]) {
             PersonRecord(id: $0.int64(0), name: $0.string(1), isMe: $0.bool(2), inContacts: $0.bool(3))

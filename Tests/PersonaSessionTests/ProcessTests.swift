@@ -226,4 +226,39 @@ final class ProcessTests: XCTestCase {
         XCTAssertEqual(stat(historyPath, &st), 0)
         XCTAssertEqual(st.st_mode & 0o777, 0o600)
     }
+
+    /// The live chat in a terminal: its prompt shows who is talking, two messages get two
+    /// answers, /undo takes the second back, and Ctrl-D returns to the workbench prompt.
+    func testLiveChatInTmux() throws {
+        guard ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].contains(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("tmux is not installed (scripts/setup installs it); the end-to-end REPL test needs a terminal")
+        }
+        let binary = try Self.personaBinary()
+        let model = directory + "/tiny.gguf"
+        try QuantizedBaseTests.writeTinyFloatModel(to: model)
+        let session = "chat"
+        _ = try tmux(["new-session", "-d", "-s", session, "-x", "160", "-y", "50", "-c", directory,
+                      "env TERM=xterm EDITRC=/dev/null HOME=\(directory) \(binary) --workspace \(directory)/ws"])
+        defer { _ = try? tmux(["kill-server"]) }
+        _ = try waitForPane(session, toContain: "persona>")
+        _ = try tmux(["send-keys", "-t", session, "model tiny \(model)", "Enter"])
+        _ = try waitForPane(session, toContain: "\ntiny: ")
+        _ = try tmux(["send-keys", "-t", session, "sampler short max_tokens=4", "Enter"])
+        _ = try waitForPane(session, toContain: "sampler short created")
+        _ = try tmux(["send-keys", "-t", session, "chat as=Alex with=Sam --invent model=tiny sampler=short seed=4", "Enter"])
+        _ = try waitForPane(session, toContain: "/end or Ctrl-D returns to the workbench\nSam (to Alex)>")
+
+        _ = try tmux(["send-keys", "-t", session, "first line", "Enter"])
+        _ = try waitForPane(session, toContain: "Sam (to Alex)> first line\nAlex:")
+        // Tab completes nothing in the chat ("se" would become "set" at the workbench prompt).
+        _ = try tmux(["send-keys", "-t", session, "se", "Tab", "cond line", "Enter"])
+        let answered = try waitForPane(session, toContain: "Sam (to Alex)> second line\nAlex:")
+        XCTAssertFalse(answered.contains("error"), answered)
+        _ = try tmux(["send-keys", "-t", session, "/undo", "Enter"])
+        _ = try waitForPane(session, toContain: "Sam (to Alex)> /undo\ntook back \"second line\" and the answer; 2 turns left\nSam (to Alex)>")
+        _ = try tmux(["send-keys", "-t", session, "C-d"])
+        _ = try waitForPane(session, toContain: "chat with Alex ended: 2 turns, not saved\npersona>")
+        _ = try tmux(["send-keys", "-t", session, "echo at the workbench", "Enter"])
+        _ = try waitForPane(session, toContain: "\nat the workbench\npersona>")
+    }
 }

@@ -179,7 +179,7 @@ extension CommandTable {
             if logits.count > 50 { ctx.print("(first 50 of \(logits.count) tokens shown)") }
             ctx.print("chain: " + (chain.description.isEmpty ? "plain softmax" : chain.description) + (chain.isGreedy ? " → greedy" : " → sample"))
         },
-    ] + generationCommands
+    ] + generationCommands + chatCommands + generationRecordCommands
 }
 
 extension BenchTable {
@@ -296,74 +296,11 @@ enum SamplingBenchmark {
 final class SampleState {
     var finder: RegurgitationFinder?
     var indexedCount = -1
-    /// The conversation `chat` is in, if any.
-    var chat: ChatSession?
-}
-
-/// A conversation typed one line at a time: the person types as `user`, the model answers
-/// as `persona`; the model's KV cache and the seeded generator carry over between lines.
-final class ChatSession {
-    let key: String
-    let persona: String
-    let user: String
-    let generator: ConversationGenerator
-    let layout: ChunkLayout
-    let samplerName: String
-    let settings: SamplerSettings
-    let seed: UInt64
-    let modelPath: String
-    var rng: SeededGenerator
-    var history: [(speaker: String, text: String)] = []
-
-    init(key: String, persona: String, user: String, generator: ConversationGenerator, layout: ChunkLayout,
-         samplerName: String, settings: SamplerSettings, seed: UInt64, modelPath: String) {
-        self.key = key; self.persona = persona; self.user = user; self.generator = generator; self.layout = layout
-        self.samplerName = samplerName; self.settings = settings; self.seed = seed; self.modelPath = modelPath
-        rng = SeededGenerator(seed: seed)
-    }
-}
-
-/// Generations saved in the workspace database, so that each can be reproduced exactly.
-enum GenerationLog {
-    static let namespace = "sample"
-    static let migrations = [
-        """
-        CREATE TABLE generations(
-            id INTEGER PRIMARY KEY,
-            created_at TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            model TEXT NOT NULL,
-            adapter TEXT,
-            sampler TEXT NOT NULL,
-            settings TEXT NOT NULL,
-            seed INTEGER NOT NULL,
-            format TEXT,
-            speakers TEXT,
-            prompt TEXT NOT NULL,
-            output TEXT NOT NULL,
-            repetition TEXT,
-            regurgitation TEXT
-        )
-        """,
-    ]
-
-    static func save(_ ctx: CommandContext, kind: String, model: String, adapter: String?, sampler: String, settings: SamplerSettings, seed: UInt64,
-                     format: String?, speakers: String?, prompt: String, output: String, repetition: String?, regurgitation: String?) throws -> Int64 {
-        let db = try ctx.messageStore().database
-        try db.migrate(namespace: namespace, migrations: migrations)
-        func opt(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
-        try db.run("""
-            INSERT INTO generations(created_at, kind, model, adapter, sampler, settings, seed, format, speakers, prompt, output, repetition, regurgitation)
-            VALUES (datetime('now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(kind), .text(model), opt(adapter), .text(sampler), .text(settings.changedAssignments.joined(separator: " ")),
-                  .int(Int64(bitPattern: seed)), opt(format), opt(speakers), .text(prompt), .text(output), opt(repetition), opt(regurgitation)])
-        return try db.scalarInt("SELECT last_insert_rowid()") ?? 0
-    }
 }
 
 extension CommandTable {
     /// The sampler named by `sampler=` (defaults when none), and the seed this run uses:
-    /// the sampler's own, or one drawn from the session's generator (recorded either way).
+    /// `seed=`, else the sampler's own, else one drawn from the session's generator (recorded either way).
     static func samplerAndSeed(_ ctx: CommandContext) throws -> (name: String, settings: SamplerSettings, seed: UInt64) {
         var settings = SamplerSettings()
         var name = "default"
@@ -371,7 +308,7 @@ extension CommandTable {
             settings = try samplerObject(ctx, n).settings
             name = n
         }
-        let seed = settings.seed ?? ctx.bench.rng.next()
+        let seed = try explicitSeed(ctx) ?? settings.seed ?? ctx.bench.rng.next()
         return (name, settings, seed)
     }
 
@@ -395,40 +332,43 @@ extension CommandTable {
     static let generationCommands: [CommandSpec] = [
         CommandSpec("generate", summary: "Write a conversation between two people with the model (both sides)",
                     details: """
-                    The conversation is written in the dataset format the model or adapter was trained with, turn by turn: \
-                    a turn ends at the speaker boundary (transcript, donner) or the end-of-turn token (chat). Tokens stream \
-                    as they come; Ctrl-C stops and keeps what was written. Afterwards: the repetition score and the longest \
+                    The conversation is written in the dataset format the adapter was trained with (format= chooses another), \
+                    turn by turn: a turn ends at the speaker boundary (transcript, donner) or the end-of-turn token (chat). Tokens \
+                    stream as they come; Ctrl-C stops and keeps what was written. Afterwards: the repetition score and the longest \
                     stretch copied from your own messages (flagged above 40 characters). Every generation is saved with its \
-                    model, sampler settings and seed.
+                    model, sampler settings and seed ('generations' lists them); seed= with a printed seed writes it again. \
+                    as= and with= are people in the store unless --invent is given.
                     """,
-                    examples: ["generate as=Ed with=Alice turns=8 sampler=warm", "generate as=Ed with=Alice format=chat start=\"are you still coming\""],
+                    examples: ["generate as=Ed with=Alice turns=8 sampler=warm", "generate as=Ed with=Alice format=chat start=\"are you still coming\"",
+                               "generate as=Ed with=Alice sampler=warm seed=5", "generate as=Pirate with=Parrot --invent"],
                     arguments: [
-                        .keyed("as", .string, required: true, "who writes the first turn (the persona)"),
-                        .keyed("with", .string, required: true, "the other person"),
+                        .keyed("as", .person, required: true, "who writes the first turn (the persona)"),
+                        .keyed("with", .person, required: true, "the other person"),
                         .keyed("turns", .int, default: "8", "turns to write"),
                         .keyed("sampler", .object(.sampler), "the sampler (default: plain sampling)"),
-                        .keyed("format", .choice(["transcript", "donner", "chat"]), default: "transcript", "the dataset format to write in"),
-                        .keyed("markup", .choice(ChatMarkupName.allCases.map(\.rawValue)), default: "chatml", "chat format: the template family"),
+                        .keyed("seed", .string, "seed of the draws (default: the sampler's, else drawn from the session)"),
+                        .keyed("format", .choice(["transcript", "donner", "chat"]), "the dataset format (default: the adapter's dataset's, else transcript)"),
+                        .keyed("markup", .choice(ChatMarkupName.allCases.map(\.rawValue)), "chat format: the template family (default: the dataset's, else chatml)"),
                         .keyed("start", .string, "text the first turn begins with"),
                         .keyed("relationship", .string, "chat format: how they are related (\"his sister\")"),
                         .keyed("ban_names", .string, "names that must not appear (comma-separated)"),
                         .keyed("adapter", .object(.adapter), "a LoRA adapter to apply"),
                         .keyed("model", .object(.model), "the model (default: the default model)"),
                         .flag("nosave", "do not save the generation"),
+                        .flag("invent", "allow people who are not in the store"),
                     ]) { ctx in
             let a = ctx.arguments
-            let me = try a.required("as"), them = try a.required("with")
+            let me = try storePerson(ctx, argument: "as", try a.required("as"), invent: a.flag("invent"))
+            let them = try storePerson(ctx, argument: "with", try a.required("with"), invent: a.flag("invent"))
             guard me != them else { throw CommandError.badValue(command: "generate", argument: "with", value: them, expected: "someone other than \(me)") }
             let turns = a.int("turns", default: 8)
             guard (1...200).contains(turns) else { throw CommandError.badValue(command: "generate", argument: "turns", value: String(turns), expected: "1 to 200") }
             let (samplerName, settings, seed) = try samplerAndSeed(ctx)
-            var parameters = DatasetParameters()
-            parameters.format = ChunkFormatName(rawValue: a.string("format", default: "transcript")) ?? .transcript
-            parameters.chatMarkup = ChatMarkupName(rawValue: a.string("markup", default: "chatml")) ?? .chatML
-            let layout = try ChunkLayout(parameters: parameters)
             let loaded = try ctx.loadedModel(a.string("model"))
             let capacity = min(loaded.model.config.contextLength, 256 + turns * (settings.maxTokens + 24))
             let lora = try adapter(ctx)
+            let parameters = try generationParameters(ctx, adapter: lora?.name)
+            let layout = try ChunkLayout(parameters: parameters)
             let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings,
                                                       capacity: capacity, adapter: lora?.adapter)
             let request = ConversationRequest(me: me, them: them, firstSpeaker: me, turns: turns, layout: layout,
@@ -446,8 +386,10 @@ extension CommandTable {
             let repetition = RepetitionScore.measure(transcript)
             ctx.print(repetition.summary)
             var regurgitationLine: String?
+            var copyFlagged = false
             if let finder = try regurgitationFinder(ctx) {
                 if let match = finder.longestCopy(in: written.map(\.text).joined(separator: "\n")) {
+                    copyFlagged = match.flagged
                     regurgitationLine = "longest copy from your messages: \(match.characterCount) characters"
                         + (match.flagged ? " — FLAGGED (over \(finder.threshold))" : "")
                         + ", message #\(match.messageId): \"\(match.text)\""
@@ -459,82 +401,14 @@ extension CommandTable {
             }
             if let regurgitationLine { ctx.print(regurgitationLine) }
             if !a.flag("nosave") {
-                let id = try GenerationLog.save(ctx, kind: "conversation", model: loaded.path, adapter: lora?.name, sampler: samplerName, settings: settings, seed: seed,
-                                                format: parameters.format.rawValue + (parameters.format == .chat ? "/" + parameters.chatMarkup.rawValue : ""),
-                                                speakers: "\(me),\(them)", prompt: a.string("start") ?? "", output: transcript,
-                                                repetition: repetition.summary, regurgitation: regurgitationLine)
+                let id = try saveGeneration(ctx, NewGeneration(
+                    kind: "conversation", model: loaded.path, adapter: lora?.name, sampler: samplerName,
+                    settings: settings.changedAssignments.joined(separator: " "), seed: seed,
+                    format: formatLabel(layout, markup: parameters.chatMarkup), persona: me, partner: them, prompt: a.string("start") ?? "",
+                    turns: written.map { GenerationTurn(sender: $0.speaker, text: $0.text) }, output: transcript,
+                    repetition: repetition.summary, regurgitation: regurgitationLine, looped: repetition.fellIntoLoop, copyFlagged: copyFlagged))
                 ctx.print("saved as generation \(id)")
             }
-        },
-        CommandSpec("chat", summary: "Talk with the model: you type one side, it answers as the other, streaming",
-                    details: """
-                    Each 'chat say="…"' adds your line and streams the model's answer as the persona; the conversation \
-                    (and the model's cache) carries on until 'chat --reset' or a change of people, format, sampler or model. \
-                    With 'both=N' the model then writes N more turns for both sides. Ctrl-C stops and keeps what was written.
-                    """,
-                    examples: ["chat as=Alice with=Ed say=\"are you coming tonight?\"", "chat as=Alice with=Ed say=\"ok see you\" both=4", "chat --reset"],
-                    arguments: [
-                        .keyed("as", .string, "who the model is"),
-                        .keyed("with", .string, default: "me", "who you are"),
-                        .keyed("say", .string, "your line"),
-                        .keyed("both", .int, default: "0", "then let the model write this many turns for both sides"),
-                        .keyed("sampler", .object(.sampler), "the sampler (default: plain sampling)"),
-                        .keyed("format", .choice(["transcript", "donner", "chat"]), default: "transcript", "the dataset format to write in"),
-                        .keyed("markup", .choice(ChatMarkupName.allCases.map(\.rawValue)), default: "chatml", "chat format: the template family"),
-                        .keyed("adapter", .object(.adapter), "a LoRA adapter to apply"),
-                        .keyed("model", .object(.model), "the model (default: the default model)"),
-                        .flag("reset", "forget the conversation"),
-                    ]) { ctx in
-            let a = ctx.arguments
-            let state = ctx.bench.state(SampleState.self) { SampleState() }
-            if a.flag("reset") {
-                state.chat = nil
-                ctx.print("chat reset")
-                if !a.has("as") { return }
-            }
-            let persona = try a.required("as"), user = a.string("with", default: "me")
-            guard persona != user else { throw CommandError.badValue(command: "chat", argument: "as", value: persona, expected: "someone other than \(user)") }
-            let both = a.int("both", default: 0)
-            guard (0...100).contains(both) else { throw CommandError.badValue(command: "chat", argument: "both", value: String(both), expected: "0 to 100") }
-            let key = [persona, user, a.string("format", default: "transcript"), a.string("markup", default: "chatml"),
-                       a.string("sampler") ?? "", a.string("model") ?? "", a.string("adapter") ?? ""].joined(separator: "\u{1}")
-            if state.chat?.key != key {
-                let (samplerName, settings, seed) = try samplerAndSeed(ctx)
-                var parameters = DatasetParameters()
-                parameters.format = ChunkFormatName(rawValue: a.string("format", default: "transcript")) ?? .transcript
-                parameters.chatMarkup = ChatMarkupName(rawValue: a.string("markup", default: "chatml")) ?? .chatML
-                let loaded = try ctx.loadedModel(a.string("model"))
-                let lora = try adapter(ctx)
-                let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings,
-                                                          capacity: loaded.model.config.contextLength, adapter: lora?.adapter)
-                state.chat = ChatSession(key: key, persona: persona, user: user, generator: generator,
-                                         layout: try ChunkLayout(parameters: parameters), samplerName: samplerName,
-                                         settings: settings, seed: seed, modelPath: loaded.path)
-                ctx.print("new chat: you are \(user), the model is \(persona) (seed \(seed))")
-            }
-            guard let chat = state.chat else { return }
-            if let line = a.string("say") {
-                chat.history.append((user, line))
-                ctx.print("\(user): \(line)")
-            }
-            let turns = 1 + both
-            let request = ConversationRequest(me: user, them: persona, firstSpeaker: persona, turns: turns, layout: chat.layout,
-                                              date: Date(timeIntervalSince1970: 1_710_000_000), history: chat.history)
-            var rng = chat.rng
-            let written = try chat.generator.generate(request, rng: &rng, cancellation: ctx.cancellation) { ctx.bench.output.write($0) }
-            chat.rng = rng
-            for t in written { chat.history.append((t.speaker, t.text)) }
-            if ctx.cancellation.isCancelled { ctx.print("(stopped: kept what was written)") }
-            let transcript = chat.history.map { "\($0.speaker): \($0.text)" }.joined(separator: "\n")
-            let repetition = RepetitionScore.measure(transcript)
-            if repetition.fellIntoLoop { ctx.print(repetition.summary) }
-            if let finder = try regurgitationFinder(ctx), let match = finder.longestCopy(in: written.map(\.text).joined(separator: "\n")), match.flagged {
-                ctx.print("copied \(match.characterCount) characters from your message #\(match.messageId): \"\(match.text)\"")
-            }
-            _ = try GenerationLog.save(ctx, kind: "chat", model: chat.modelPath, adapter: a.string("adapter"), sampler: chat.samplerName, settings: chat.settings,
-                                       seed: chat.seed, format: chat.layout.format.rawValue, speakers: "\(persona),\(user)",
-                                       prompt: a.string("say") ?? "", output: written.map { "\($0.speaker): \($0.text)" }.joined(separator: "\n"),
-                                       repetition: repetition.summary, regurgitation: nil)
         },
         CommandSpec("complete", summary: "Continue a text: n candidates side by side with per-token log-probabilities",
                     details: "Each candidate lists its tokens with the model's log-probability of each (before the sampler's changes), so samplers can be compared on the same prompt.",
@@ -542,6 +416,7 @@ extension CommandTable {
                     arguments: [
                         .positional("text", .string, "the prompt"),
                         .keyed("sampler", .object(.sampler), "the sampler (its n, max_tokens, mode…)"),
+                        .keyed("seed", .string, "seed of the draws (default: the sampler's, else drawn from the session)"),
                         .keyed("adapter", .object(.adapter), "a LoRA adapter to apply"),
                         .keyed("model", .object(.model), "the model (default: the default model)"),
                         .flag("tokens", "list every token with its log-probability"),
@@ -584,8 +459,10 @@ extension CommandTable {
             ctx.print("seed \(seed)")
             if !a.flag("nosave") {
                 let output = candidates.map(\.text).joined(separator: "\n---\n")
-                let id = try GenerationLog.save(ctx, kind: "completion", model: loaded.path, adapter: lora?.name, sampler: samplerName, settings: settings, seed: seed,
-                                                format: nil, speakers: nil, prompt: text, output: output, repetition: nil, regurgitation: nil)
+                let id = try saveGeneration(ctx, NewGeneration(
+                    kind: "completion", model: loaded.path, adapter: lora?.name, sampler: samplerName,
+                    settings: settings.changedAssignments.joined(separator: " "), seed: seed, format: nil, persona: nil, partner: nil,
+                    prompt: text, turns: [], output: output, repetition: nil, regurgitation: nil, looped: false, copyFlagged: false))
                 ctx.print("saved as generation \(id)")
             }
         },

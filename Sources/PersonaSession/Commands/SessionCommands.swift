@@ -39,7 +39,11 @@ extension CommandTable {
                     examples: ["show base"],
                     arguments: [.positional("name", .objectName, "the object")]) { ctx in
             let name = try ctx.arguments.required("name")
-            guard let o = ctx.bench.object(name) else { throw CommandError.noSuchObject(name: name, kind: nil) }
+            guard let o = ctx.bench.object(name) else {
+                // Saved generations are numbered, not named: point there rather than at 'ls'.
+                if Int(name) != nil { throw CommandError.failed(command: "show", reason: "no object named '\(name)'; 'generation show \(name)' shows saved generation \(name)") }
+                throw CommandError.noSuchObject(name: name, kind: nil)
+            }
             ctx.print("\(o.name) (\(o.kind.rawValue)): \(o.summary)")
             for line in o.details() { ctx.print(line) }
         },
@@ -170,7 +174,7 @@ extension CommandTable {
             }
             let options = SessionReplayer.Options(check: check, update: update, keepGoing: ctx.arguments.flag("keep_going"),
                                                   printTranscript: !check && !update)
-            let summary = try SessionReplayer.replay(path: path, in: ctx.bench, options: options)
+            let summary = try ctx.bench.closingLineModesOpened { try SessionReplayer.replay(path: path, in: ctx.bench, options: options) }
             if check {
                 ctx.print("\(path): \(summary.commands) commands replayed, every output matches the recording")
             } else if update {
@@ -185,8 +189,9 @@ extension CommandTable {
                         .flag("keep_going", "go on after an error"),
                     ]) { ctx in
             let path = try ctx.arguments.required("file")
-            try SessionReplayer.replay(path: path, in: ctx.bench,
-                                       options: .init(keepGoing: ctx.arguments.flag("keep_going")))
+            try ctx.bench.closingLineModesOpened {
+                try SessionReplayer.replay(path: path, in: ctx.bench, options: .init(keepGoing: ctx.arguments.flag("keep_going")))
+            }
         },
         CommandSpec("record", summary: "Record the session into a .persona file ('record stop' ends it)",
                     details: """
