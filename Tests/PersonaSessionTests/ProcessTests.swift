@@ -231,7 +231,8 @@ final class ProcessTests: XCTestCase {
     /// answers, /undo takes the second back, and Ctrl-D returns to the workbench prompt.
     func testLiveChatInTmux() throws {
         guard ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].contains(where: FileManager.default.isExecutableFile) else {
-            throw XCTSkip("tmux is not installed (scripts/setup installs it); the end-to-end REPL test needs a terminal")
+            try TestPaths.missing("tmux is not installed (scripts/setup installs it); the end-to-end REPL test needs a terminal")
+            return
         }
         let binary = try Self.personaBinary()
         let model = directory + "/tiny.gguf"
