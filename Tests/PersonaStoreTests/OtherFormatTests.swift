@@ -222,6 +222,20 @@ final class ContactsTests: StoreTestCase {
         XCTAssertEqual(people.first { $0.name == "Bea Santos" }?.sent, 3)
     }
 
+    /// RFC 6350 ends lines in CRLF (iPhones write them so) and folds long lines with CRLF and
+    /// one space or tab.
+    func testVCardWithCRLFAndFoldedLines() throws {
+        let vcf = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Lena\r\n  Vogel\r\nTEL;TYPE=CELL:+1 415\r\n\t555 0142\r\nEND:VCARD\r\n"
+            + "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Zo\r\n ë Park\r\nEMAIL:zoe@example.com\r\nEND:VCARD\r\n"
+        let s = try store.importFile(try write(vcf, to: "iphone.vcf"), options: options())
+        XCTAssertEqual(s.format, .vcard)
+        XCTAssertEqual(s.contacts, 2)
+        XCTAssertEqual(try store.person(named: "+14155550142").name, "Lena Vogel")
+        XCTAssertEqual(try store.person(named: "zoe@example.com").name, "Zoë Park")
+        let cut = try write("BEGIN:VCARD\r\nFN:Nobody\r\n", to: "cut.vcf")
+        assertStoreError([cut, "line 1", "no END:VCARD"]) { _ = try store.importFile(cut, options: options()) }
+    }
+
     func testPeopleMerge() throws {
         let csv = """
             timestamp,conversation,sender,text
