@@ -109,6 +109,23 @@ final class SMSBackupImportTests: StoreTestCase {
         XCTAssertEqual(people.map(\.inContacts), [true, false])
     }
 
+    /// The app writes a character outside the BMP as references to its two UTF-16 surrogates.
+    func testSurrogatePairReferencesBecomeOneCharacter() throws {
+        let xml = """
+            <?xml version='1.0' encoding='UTF-8' standalone='yes' ?>
+            <smses count="4">
+              <sms address="+14155550177" date="1700000000000" type="1" body="Surrogates &#55357;&#56832; in XML" contact_name="Bea Santos" />
+              <sms address="+14155550177" date="1700000060000" type="2" body="hex &#xD83C;&#xDF89;, plain &#233;" contact_name="Bea Santos" />
+              <sms address="+14155550177" date="1700000120000" type="1" body="lone &#55357;, reversed &#56832;&#55357;." contact_name="Bea Santos" />
+              <sms address="+14155550177" date="1700000180000" type="1" body="end &#55357;" contact_name="Bea Santos" />
+            </smses>
+            """
+        let s = try store.importFile(try write(xml, to: "sms-emoji.xml"), options: options(me: "Ari Cohen"))
+        XCTAssertEqual(s.newMessages, 4)
+        XCTAssertEqual(try all().map(\.text), ["Surrogates 😀 in XML", "hex 🎉, plain é", "lone \u{FFFD}, reversed \u{FFFD}\u{FFFD}.", "end \u{FFFD}"])
+        XCTAssertEqual(XMLScanner.decodeEntities(ArraySlice("&#55357;&#56832;&amp;&#128512;".utf8)), "😀&😀")
+    }
+
     func testTruncatedXML() throws {
         let path = try write(String(Self.xml.prefix(400)), to: "cut.xml")
         assertStoreError([path, "line 4", "truncated"]) { _ = try store.importFile(path, options: options()) }
