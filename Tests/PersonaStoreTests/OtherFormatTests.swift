@@ -155,7 +155,9 @@ final class TelegramImportTests: StoreTestCase {
         XCTAssertEqual(try store.database.scalarInt("SELECT reply_to FROM messages WHERE id = ?", [.int(m[2].id)]), m[1].id)
     }
 
-    func testWholeAccountExportKeepsPersonalChatsOnly() throws {
+    /// A whole account: every chat is stored; groups are marked as groups, so that the default
+    /// filters leave them out of datasets.
+    func testWholeAccountExportKeepsEveryChat() throws {
         let json = """
             {"personal_information": {"user_id": 77, "first_name": "Gus"},
              "chats": {"list": [
@@ -163,15 +165,43 @@ final class TelegramImportTests: StoreTestCase {
                  {"id": 2, "type": "message", "date_unixtime": "1704103260", "from": "Farah Ali", "from_id": "user4242", "text": "hi"},
                  {"id": 3, "type": "message", "date_unixtime": "1704103320", "from": "Gus Moreau", "from_id": "user77", "text": "hey"}]},
                {"name": "Climbing club", "type": "private_group", "id": 9, "messages": [
-                 {"id": 1, "type": "message", "date_unixtime": "1704103320", "from": "Someone", "from_id": "user5", "text": "hello all"}]}
+                 {"id": 1, "type": "service", "date_unixtime": "1704103000", "actor": "Gus Moreau", "action": "create_group", "text": ""},
+                 {"id": 2, "type": "message", "date_unixtime": "1704103320", "from": "Someone", "from_id": "user5",
+                  "text": ["see ", {"type": "link", "text": "example.org"}, " at ", {"type": "bold", "text": "8"}]},
+                 {"id": 3, "type": "message", "date_unixtime": "1704103380", "from": "Gus Moreau", "from_id": "user77", "text": "in"}]},
+               {"name": "Crag news", "type": "private_supergroup", "id": 10, "messages": [
+                 {"id": 1, "type": "message", "date_unixtime": "1704103400", "from": "Farah Ali", "from_id": "user4242", "text": "rain"}]},
+               {"type": "saved_messages", "id": 77, "messages": [
+                 {"id": 1, "type": "message", "date_unixtime": "1704103500", "from": "Gus Moreau", "from_id": "user77", "text": "buy chalk"}]}
              ]}}
             """
         let s = try store.importFile(try write(json, to: "result.json"), options: options())
-        XCTAssertEqual(s.newMessages, 2)
-        XCTAssertEqual(s.skippedMessages, 1)
-        XCTAssertEqual(try all().map(\.isMe), [false, true])
+        XCTAssertEqual(s.conversations, 4)
+        XCTAssertEqual(s.newMessages, 7)
+        XCTAssertEqual(s.skippedMessages, 0)
+        XCTAssertEqual(try store.database.query("SELECT title, is_group FROM conversations ORDER BY id") { "\($0.string(0)) \($0.int(1))" },
+                       ["Farah Ali 0", "Climbing club 1", "Crag news 1", "Saved Messages 0"])
+        let m = try all()
+        XCTAssertEqual(m.filter { $0.conversation == "Climbing club" }.map(\.text), ["create_group", "see example.org at 8", "in"])
+        XCTAssertEqual(m.filter { $0.conversation == "Climbing club" }.map(\.isMe), [false, false, true])
+        XCTAssertEqual(m.filter { $0.conversation == "Saved Messages" }.map(\.isMe), [true])
+        // The default filters (one-to-one chats with contacts) see only the personal chat.
+        XCTAssertEqual(try store.messages(filter: MessageFilter(minMessages: 0)).map(\.conversation), ["Farah Ali", "Farah Ali"])
         let bad = try write("{\"messages\": [1, 2", to: "broken.json")
         assertStoreError([bad, "not valid JSON"]) { _ = try store.importFile(bad, options: options(format: .telegram)) }
+    }
+
+    /// A group exported alone names no owner: its senders are not taken for the owner.
+    func testSingleGroupExport() throws {
+        let json = """
+            {"name": "Climbing club", "type": "public_supergroup", "id": 9, "messages": [
+              {"id": 1, "type": "message", "date_unixtime": "1704103320", "from": "Someone", "from_id": "user5", "text": "hello all"},
+              {"id": 2, "type": "message", "date_unixtime": "1704103380", "from": "Farah Ali", "from_id": "user4242", "text": "hi"}]}
+            """
+        let s = try store.importFile(try write(json, to: "result.json"), options: options())
+        XCTAssertEqual(s.newMessages, 2)
+        XCTAssertEqual(try all().map(\.isMe), [false, false])
+        XCTAssertEqual(try store.database.scalarInt("SELECT is_group FROM conversations"), 1)
     }
 }
 
