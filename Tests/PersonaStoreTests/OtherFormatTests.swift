@@ -65,6 +65,22 @@ final class ChatDBImportTests: StoreTestCase {
         XCTAssertEqual(try store.importFile(path, options: options()).newMessages, 0)
     }
 
+    func testWhitespaceOnlyMessageIsKept() throws {
+        let path = try makeChatDB()
+        let db = try Database(path: path)
+        // Three spaces, and an attachment with a space beside it (which is media, not text).
+        try db.run("INSERT INTO message(ROWID, guid, text, date, is_from_me, handle_id) VALUES (7, 'G', '   ', ?, 1, 0)", [.int((728_481_600 + 180) * 1_000_000_000)])
+        try db.run("INSERT INTO message(ROWID, guid, text, date, is_from_me, handle_id, cache_has_attachments) VALUES (8, 'H', ?, ?, 0, 1, 1)",
+                   [.text("\u{FFFC} "), .int((728_481_600 + 240) * 1_000_000_000)])
+        try db.execute("INSERT INTO chat_message_join VALUES (1, 7), (1, 8)")
+        let s = try store.importFile(path, options: options(me: "Ari Cohen"))
+        XCTAssertEqual(s.newMessages, 8)
+        XCTAssertEqual(s.skippedMessages, 0)
+        let direct = try all().filter { $0.conversation == "+14155550199" }
+        XCTAssertEqual(direct.map(\.text), ["Lunch tomorrow?", "Sure, noon works", "Liked “Sure, noon works”", "   ", "<Media omitted>"])
+        XCTAssertEqual(direct.map(\.kind), [.text, .text, .reaction, .text, .media])
+    }
+
     func testTypedStreamLongText() {
         let long = String(repeating: "é", count: 200)
         XCTAssertEqual(TypedStreamText.recover(Self.attributedBody(long)), long)
