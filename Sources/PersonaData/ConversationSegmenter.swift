@@ -19,7 +19,8 @@ struct ConversationSegmenter {
     }
 
     func keeps(_ message: TrainingMessage) -> Bool {
-        if message.text.isEmpty { return false }
+        // The store keeps messages that are only spaces; as chat lines they say nothing.
+        if message.text.unicodeScalars.allSatisfy(\.properties.isWhitespace) { return false }
         switch message.kind {
         case .text: return true
         case .media: return parameters.media

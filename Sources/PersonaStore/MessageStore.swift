@@ -20,6 +20,22 @@ public final class MessageStore {
 
     /// Imports one file in one transaction: on error nothing of it is kept.
     public func importFile(_ path: String, options: ImportOptions, cancellation: CancellationToken? = nil) throws -> ImportSummary {
+        // Required to be an export, the file either imports or throws; the guard cannot fail.
+        guard let summary = try importFile(path, options: options, cancellation: cancellation, requireExport: true) else {
+            throw StoreError.cannotDetectFormat(file: path)
+        }
+        return summary
+    }
+
+    /// Imports a file found in a folder (or by a pattern), where photos, voice notes and
+    /// read-me files sit beside the exports: nil when the file is not an export (empty, of
+    /// no format persona reads, or a zip with no chat text in it). A file that is an export
+    /// but is broken still throws, and imports all or nothing.
+    public func importIfExport(_ path: String, options: ImportOptions, cancellation: CancellationToken? = nil) throws -> ImportSummary? {
+        try importFile(path, options: options, cancellation: cancellation, requireExport: false)
+    }
+
+    private func importFile(_ path: String, options: ImportOptions, cancellation: CancellationToken?, requireExport: Bool) throws -> ImportSummary? {
         let start = monotonicSeconds()
         let name = (path as NSString).lastPathComponent
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -30,11 +46,16 @@ public final class MessageStore {
             throw StoreError.badInput(file: path, location: nil, reason: "cannot read the file (missing or not readable)")
         }
         let bytes = [UInt8](data)
-        guard !bytes.isEmpty else { throw StoreError.badInput(file: path, location: nil, reason: "the file is empty") }
+        guard !bytes.isEmpty else {
+            if requireExport { throw StoreError.badInput(file: path, location: nil, reason: "the file is empty") }
+            return nil
+        }
         let format: ImportFormat
         if let forced = options.format { format = forced }
-        else if let detected = try FormatDetector.detect(bytes: bytes, path: path) { format = detected }
-        else { throw StoreError.cannotDetectFormat(file: path) }
+        else if let detected = try FormatDetector.detect(bytes: bytes, path: path),
+                requireExport || detected != .whatsapp || FormatDetector.mayHoldChat(zipOrText: bytes) { format = detected }
+        else if requireExport { throw StoreError.cannotDetectFormat(file: path) }
+        else { return nil }
 
         let resolved = options
         let context = ImportContext(path: path, options: resolved, meNames: try meNames())

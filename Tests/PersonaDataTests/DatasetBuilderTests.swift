@@ -44,6 +44,15 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(d.report.messagesDropped, 1)
     }
 
+    func testWhitespaceOnlyMessagesAreLeftOut() throws {
+        var conversation = Fixtures.handyman()
+        conversation.messages.insert(Fixtures.message(7, true, "Edward", 4.5, " \u{3000}\t "), at: 5)
+        let d = try DatasetBuilder.build(name: "d", conversations: [conversation], parameters: parameters(), tokenizer: ByteTokenizer())
+        XCTAssertEqual(d.chunks[0].sourceMessageIDs, [1, 2, 4, 5, 6])
+        XCTAssertFalse(d.chunks[0].text.contains("\u{3000}"))
+        XCTAssertEqual(d.report.messagesDropped, 2)  // the reaction and the blank message
+    }
+
     func testTranscriptMergeAndTemplate() throws {
         let merged = try DatasetBuilder.build(name: "t", conversations: [Fixtures.handyman()],
                                               parameters: parameters { $0.format = .transcript; $0.merge = true; $0.mergeSeparator = " / " },

@@ -65,6 +65,22 @@ final class ChatDBImportTests: StoreTestCase {
         XCTAssertEqual(try store.importFile(path, options: options()).newMessages, 0)
     }
 
+    func testWhitespaceOnlyMessageIsKept() throws {
+        let path = try makeChatDB()
+        let db = try Database(path: path)
+        // Three spaces, and an attachment with a space beside it (which is media, not text).
+        try db.run("INSERT INTO message(ROWID, guid, text, date, is_from_me, handle_id) VALUES (7, 'G', '   ', ?, 1, 0)", [.int((728_481_600 + 180) * 1_000_000_000)])
+        try db.run("INSERT INTO message(ROWID, guid, text, date, is_from_me, handle_id, cache_has_attachments) VALUES (8, 'H', ?, ?, 0, 1, 1)",
+                   [.text("\u{FFFC} "), .int((728_481_600 + 240) * 1_000_000_000)])
+        try db.execute("INSERT INTO chat_message_join VALUES (1, 7), (1, 8)")
+        let s = try store.importFile(path, options: options(me: "Ari Cohen"))
+        XCTAssertEqual(s.newMessages, 8)
+        XCTAssertEqual(s.skippedMessages, 0)
+        let direct = try all().filter { $0.conversation == "+14155550199" }
+        XCTAssertEqual(direct.map(\.text), ["Lunch tomorrow?", "Sure, noon works", "Liked “Sure, noon works”", "   ", "<Media omitted>"])
+        XCTAssertEqual(direct.map(\.kind), [.text, .text, .reaction, .text, .media])
+    }
+
     func testTypedStreamLongText() {
         let long = String(repeating: "é", count: 200)
         XCTAssertEqual(TypedStreamText.recover(Self.attributedBody(long)), long)
@@ -109,6 +125,23 @@ final class SMSBackupImportTests: StoreTestCase {
         XCTAssertEqual(people.map(\.inContacts), [true, false])
     }
 
+    /// The app writes a character outside the BMP as references to its two UTF-16 surrogates.
+    func testSurrogatePairReferencesBecomeOneCharacter() throws {
+        let xml = """
+            <?xml version='1.0' encoding='UTF-8' standalone='yes' ?>
+            <smses count="4">
+              <sms address="+14155550177" date="1700000000000" type="1" body="Surrogates &#55357;&#56832; in XML" contact_name="Bea Santos" />
+              <sms address="+14155550177" date="1700000060000" type="2" body="hex &#xD83C;&#xDF89;, plain &#233;" contact_name="Bea Santos" />
+              <sms address="+14155550177" date="1700000120000" type="1" body="lone &#55357;, reversed &#56832;&#55357;." contact_name="Bea Santos" />
+              <sms address="+14155550177" date="1700000180000" type="1" body="end &#55357;" contact_name="Bea Santos" />
+            </smses>
+            """
+        let s = try store.importFile(try write(xml, to: "sms-emoji.xml"), options: options(me: "Ari Cohen"))
+        XCTAssertEqual(s.newMessages, 4)
+        XCTAssertEqual(try all().map(\.text), ["Surrogates 😀 in XML", "hex 🎉, plain é", "lone \u{FFFD}, reversed \u{FFFD}\u{FFFD}.", "end \u{FFFD}"])
+        XCTAssertEqual(XMLScanner.decodeEntities(ArraySlice("&#55357;&#56832;&amp;&#128512;".utf8)), "😀&😀")
+    }
+
     func testTruncatedXML() throws {
         let path = try write(String(Self.xml.prefix(400)), to: "cut.xml")
         assertStoreError([path, "line 4", "truncated"]) { _ = try store.importFile(path, options: options()) }
@@ -138,7 +171,9 @@ final class TelegramImportTests: StoreTestCase {
         XCTAssertEqual(try store.database.scalarInt("SELECT reply_to FROM messages WHERE id = ?", [.int(m[2].id)]), m[1].id)
     }
 
-    func testWholeAccountExportKeepsPersonalChatsOnly() throws {
+    /// A whole account: every chat is stored; groups are marked as groups, so that the default
+    /// filters leave them out of datasets.
+    func testWholeAccountExportKeepsEveryChat() throws {
         let json = """
             {"personal_information": {"user_id": 77, "first_name": "Gus"},
              "chats": {"list": [
@@ -146,15 +181,43 @@ final class TelegramImportTests: StoreTestCase {
                  {"id": 2, "type": "message", "date_unixtime": "1704103260", "from": "Farah Ali", "from_id": "user4242", "text": "hi"},
                  {"id": 3, "type": "message", "date_unixtime": "1704103320", "from": "Gus Moreau", "from_id": "user77", "text": "hey"}]},
                {"name": "Climbing club", "type": "private_group", "id": 9, "messages": [
-                 {"id": 1, "type": "message", "date_unixtime": "1704103320", "from": "Someone", "from_id": "user5", "text": "hello all"}]}
+                 {"id": 1, "type": "service", "date_unixtime": "1704103000", "actor": "Gus Moreau", "action": "create_group", "text": ""},
+                 {"id": 2, "type": "message", "date_unixtime": "1704103320", "from": "Someone", "from_id": "user5",
+                  "text": ["see ", {"type": "link", "text": "example.org"}, " at ", {"type": "bold", "text": "8"}]},
+                 {"id": 3, "type": "message", "date_unixtime": "1704103380", "from": "Gus Moreau", "from_id": "user77", "text": "in"}]},
+               {"name": "Crag news", "type": "private_supergroup", "id": 10, "messages": [
+                 {"id": 1, "type": "message", "date_unixtime": "1704103400", "from": "Farah Ali", "from_id": "user4242", "text": "rain"}]},
+               {"type": "saved_messages", "id": 77, "messages": [
+                 {"id": 1, "type": "message", "date_unixtime": "1704103500", "from": "Gus Moreau", "from_id": "user77", "text": "buy chalk"}]}
              ]}}
             """
         let s = try store.importFile(try write(json, to: "result.json"), options: options())
-        XCTAssertEqual(s.newMessages, 2)
-        XCTAssertEqual(s.skippedMessages, 1)
-        XCTAssertEqual(try all().map(\.isMe), [false, true])
+        XCTAssertEqual(s.conversations, 4)
+        XCTAssertEqual(s.newMessages, 7)
+        XCTAssertEqual(s.skippedMessages, 0)
+        XCTAssertEqual(try store.database.query("SELECT title, is_group FROM conversations ORDER BY id") { "\($0.string(0)) \($0.int(1))" },
+                       ["Farah Ali 0", "Climbing club 1", "Crag news 1", "Saved Messages 0"])
+        let m = try all()
+        XCTAssertEqual(m.filter { $0.conversation == "Climbing club" }.map(\.text), ["create_group", "see example.org at 8", "in"])
+        XCTAssertEqual(m.filter { $0.conversation == "Climbing club" }.map(\.isMe), [false, false, true])
+        XCTAssertEqual(m.filter { $0.conversation == "Saved Messages" }.map(\.isMe), [true])
+        // The default filters (one-to-one chats with contacts) see only the personal chat.
+        XCTAssertEqual(try store.messages(filter: MessageFilter(minMessages: 0)).map(\.conversation), ["Farah Ali", "Farah Ali"])
         let bad = try write("{\"messages\": [1, 2", to: "broken.json")
         assertStoreError([bad, "not valid JSON"]) { _ = try store.importFile(bad, options: options(format: .telegram)) }
+    }
+
+    /// A group exported alone names no owner: its senders are not taken for the owner.
+    func testSingleGroupExport() throws {
+        let json = """
+            {"name": "Climbing club", "type": "public_supergroup", "id": 9, "messages": [
+              {"id": 1, "type": "message", "date_unixtime": "1704103320", "from": "Someone", "from_id": "user5", "text": "hello all"},
+              {"id": 2, "type": "message", "date_unixtime": "1704103380", "from": "Farah Ali", "from_id": "user4242", "text": "hi"}]}
+            """
+        let s = try store.importFile(try write(json, to: "result.json"), options: options())
+        XCTAssertEqual(s.newMessages, 2)
+        XCTAssertEqual(try all().map(\.isMe), [false, false])
+        XCTAssertEqual(try store.database.scalarInt("SELECT is_group FROM conversations"), 1)
     }
 }
 
@@ -220,6 +283,20 @@ final class ContactsTests: StoreTestCase {
         XCTAssertTrue(people.allSatisfy(\.inContacts))
         XCTAssertEqual(try store.person(named: "bea.santos@example.com").name, "Bea Santos")
         XCTAssertEqual(people.first { $0.name == "Bea Santos" }?.sent, 3)
+    }
+
+    /// RFC 6350 ends lines in CRLF (iPhones write them so) and folds long lines with CRLF and
+    /// one space or tab.
+    func testVCardWithCRLFAndFoldedLines() throws {
+        let vcf = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Lena\r\n  Vogel\r\nTEL;TYPE=CELL:+1 415\r\n\t555 0142\r\nEND:VCARD\r\n"
+            + "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Zo\r\n ë Park\r\nEMAIL:zoe@example.com\r\nEND:VCARD\r\n"
+        let s = try store.importFile(try write(vcf, to: "iphone.vcf"), options: options())
+        XCTAssertEqual(s.format, .vcard)
+        XCTAssertEqual(s.contacts, 2)
+        XCTAssertEqual(try store.person(named: "+14155550142").name, "Lena Vogel")
+        XCTAssertEqual(try store.person(named: "zoe@example.com").name, "Zoë Park")
+        let cut = try write("BEGIN:VCARD\r\nFN:Nobody\r\n", to: "cut.vcf")
+        assertStoreError([cut, "line 1", "no END:VCARD"]) { _ = try store.importFile(cut, options: options()) }
     }
 
     func testPeopleMerge() throws {

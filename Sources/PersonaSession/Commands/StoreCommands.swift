@@ -55,6 +55,8 @@ extension CommandTable {
                         Formats are detected from content: iMazing CSV, WhatsApp text or .zip, Messages chat.db/sms.db, \
                         SMS Backup & Restore XML, Telegram result.json, generic CSV/JSONL (timestamp, conversation, sender, text), \
                         vCard contacts. Each file imports in one transaction; importing the same messages again adds nothing.
+                        Files of a folder or a pattern that are not exports (photos, read-me files) are skipped and listed in one line; \
+                        a file named on its own must be an export, and format= applies to every file.
                         timezone applies to exports whose times carry no zone (WhatsApp text, iMazing CSV); absolute times are never shifted.
                         """,
                     examples: ["import chats/*.csv me=\"Sam Rivera\" timezone=Europe/London",
@@ -85,10 +87,15 @@ extension CommandTable {
             if let me = options.me { try store.setMe(name: me) }
             ctx.progress.begin("import", total: files.count, unit: "files")
             defer { ctx.progress.finish() }
-            for (i, file) in files.enumerated() {
+            var notExports: [String] = []
+            for (i, (file, named)) in files.enumerated() {
                 try ctx.cancellation.check()
-                let s = try store.importFile(file, options: options, cancellation: ctx.cancellation)
+                // A file named on the line must be an export; one found in a folder or by a
+                // pattern may be a photo or a read-me beside the exports, and is passed over.
+                let imported = named ? try store.importFile(file, options: options, cancellation: ctx.cancellation)
+                    : try store.importIfExport(file, options: options, cancellation: ctx.cancellation)
                 ctx.progress.advance(to: i + 1)
+                guard let s = imported else { notExports.append((file as NSString).lastPathComponent); continue }
                 let time = String(format: "%.2f s", s.seconds)
                 if s.format == .vcard {
                     ctx.print("\(file): \(s.format.rawValue), \(s.contacts) contacts, \(s.skippedMessages) skipped (\(time))")
@@ -96,6 +103,15 @@ extension CommandTable {
                     ctx.print("\(file): \(s.format.rawValue), \(s.conversations) conversation\(s.conversations == 1 ? "" : "s"), "
                               + "\(s.newMessages) new, \(s.duplicateMessages) duplicate, \(s.skippedMessages) skipped (\(time))")
                 }
+            }
+            if !notExports.isEmpty {
+                let shown = notExports.prefix(5).joined(separator: ", ") + (notExports.count > 5 ? ", and \(notExports.count - 5) more" : "")
+                if notExports.count == files.count {
+                    throw CommandError.failed(command: "import", reason: "none of the files found is an export: \(shown); "
+                                              + "import one by name to see why, or give format=")
+                }
+                ctx.print(notExports.count == 1 ? "skipped 1 file that is not an export: \(shown)"
+                          : "skipped \(notExports.count) files that are not exports: \(shown)")
             }
         },
         CommandSpec("messages", summary: "Print the messages that pass the filters",
@@ -242,9 +258,9 @@ private func processCPUSeconds() -> Double {
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
 }
 
-/// The files an `import` argument names: itself, the visible files of a folder (sorted), or
-/// the matches of a pattern (sorted), since the REPL has no shell to expand `*`.
-private func expandImportPath(_ argument: String) throws -> [String] {
+/// The files an `import` argument names: itself (`named`), the visible files of a folder
+/// (sorted), or the matches of a pattern (sorted), since the REPL has no shell to expand `*`.
+private func expandImportPath(_ argument: String) throws -> [(path: String, named: Bool)] {
     if argument.contains("*") || argument.contains("?") || argument.contains("[") {
         var result = glob_t()
         defer { globfree(&result) }
@@ -255,7 +271,7 @@ private func expandImportPath(_ argument: String) throws -> [String] {
         for i in 0..<Int(result.gl_pathc) {
             if let p = result.gl_pathv[i] { matches.append(String(cString: p)) }
         }
-        return matches.sorted()
+        return matches.sorted().map { ($0, false) }
     }
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -266,7 +282,7 @@ private func expandImportPath(_ argument: String) throws -> [String] {
             return FileManager.default.fileExists(atPath: $0, isDirectory: &sub) && !sub.boolValue
         }
         guard !files.isEmpty else { throw CommandError.failed(command: "import", reason: "the folder '\(argument)' holds no files") }
-        return files
+        return files.map { ($0, false) }
     }
-    return [argument]
+    return [(argument, true)]
 }

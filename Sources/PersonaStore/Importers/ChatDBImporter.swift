@@ -113,7 +113,13 @@ enum ChatDBImporter {
                 sender = address.map { batch.person(address: $0, name: nil, defaultCountry: country) }
                     ?? (batch.conversations[conversation].isGroup ? nil : batch.conversations[conversation].participants.first)
             }
-            var content = body?.replacingOccurrences(of: "\u{FFFC}", with: "").trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            // U+FFFC marks where an attachment sat in the text. Text around it is trimmed, but
+            // a message that is only spaces is kept as written: the store keeps every message
+            // and the dataset filters decide what to leave out.
+            let withoutAttachments = body?.replacingOccurrences(of: "\u{FFFC}", with: "") ?? ""
+            let trimmed = withoutAttachments.trimmingCharacters(in: .whitespacesAndNewlines)
+            let marksAttachments = body?.contains("\u{FFFC}") ?? false
+            var content = trimmed.isEmpty && !marksAttachments ? withoutAttachments : trimmed
             let associatedType = sqlite3_column_int64(s, 7)
             var kind: MessageKind = sender == nil ? .system : .text
             var replyTo: ReplyReference?

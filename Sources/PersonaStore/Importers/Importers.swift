@@ -70,6 +70,18 @@ enum FormatDetector {
     }
 }
 
+extension FormatDetector {
+    /// False for a zip that lists no chat text (`.txt`), such as a folder of photos zipped:
+    /// it is not an export. True for plain text, and for a zip too damaged to list, since
+    /// that may be a broken export, which the importer then names.
+    static func mayHoldChat(zipOrText bytes: [UInt8]) -> Bool {
+        guard bytes.starts(with: [0x50, 0x4B]) else { return true }
+        let context = ImportContext(path: "", options: ImportOptions(), meNames: [])
+        guard let archive = try? ZipArchive(bytes: bytes, context: context) else { return true }
+        return archive.entries.contains { $0.name.lowercased().hasSuffix(".txt") && !$0.name.hasPrefix("__MACOSX") }
+    }
+}
+
 /// Turns exports into UTF-8 bytes: strips a BOM, converts UTF-16 (with or without a BOM),
 /// and names the byte offset of anything that is not valid text.
 enum TextDecoding {

@@ -1,8 +1,10 @@
 import Foundation
 
 /// Telegram Desktop's JSON export (`result.json`): one chat (`{"name", "type", "messages"}`)
-/// or a whole account (`{"personal_information", "chats": {"list": […]}}`). Only personal
-/// chats are imported; times come from `date_unixtime` (absolute) when present.
+/// or a whole account (`{"personal_information", "chats": {"list": […]}}`). Every chat is
+/// stored; groups and channels are marked as groups, so that the default filters leave them
+/// out of datasets as they do for other formats. Times come from `date_unixtime` (absolute)
+/// when present.
 enum TelegramImporter {
     static func parse(_ bytes: [UInt8], context: ImportContext) throws -> ImportBatch {
         let root: Any
@@ -24,10 +26,10 @@ enum TelegramImporter {
             guard let messages = chat["messages"] as? [[String: Any]] else {
                 throw context.fail("chat \(chatIndex)", "'messages' is missing or not a list")
             }
-            guard type == "personal_chat" else { batch.skipped += messages.count; continue }
-            let chatName = chat["name"] as? String ?? "chat \(chat["id"] ?? chatIndex)"
+            let isOneToOne = oneToOneTypes.contains(type)
+            let chatName = chat["name"] as? String ?? (type == "saved_messages" ? "Saved Messages" : "chat \(chat["id"] ?? chatIndex)")
             let chatKey = "chat:" + String(describing: chat["id"] ?? chatName)
-            let conversation = batch.conversation(key: chatKey, title: chatName, isGroup: false)
+            let conversation = batch.conversation(key: chatKey, title: chatName, isGroup: !isOneToOne)
             for m in messages {
                 let id = m["id"].map { String(describing: $0) } ?? "?"
                 let where_ = "message id \(id)"
@@ -46,8 +48,12 @@ enum TelegramImporter {
                 }
                 let fromID = m["from_id"] as? String
                 let fromName = m["from"] as? String
+                // A one-chat export does not say who the owner is; in a personal chat it is
+                // whoever the chat is not named after. In a group that guess would make
+                // everyone the owner, so there only the ids and names known count.
                 let isMe = (ownerID != nil && fromID == ownerID) || (fromName.map(context.isMe) ?? false)
-                    || (ownerID == nil && context.options.me == nil && context.meNames.isEmpty && fromName != nil && fromName != chatName)
+                    || (type == "personal_chat" && ownerID == nil && context.options.me == nil && context.meNames.isEmpty
+                        && fromName != nil && fromName != chatName)
                 let sender = isMe ? batch.me(name: context.options.me ?? fromName) : batch.person(key: "telegram:" + (fromID ?? fromName ?? "?")) {
                     var handles: [Handle] = []
                     if let fromID { handles.append(Handle(kind: .other, value: "telegram:" + fromID.lowercased())) }
@@ -69,6 +75,10 @@ enum TelegramImporter {
         }
         return batch
     }
+
+    /// Chat types with the owner and at most one other person; every other type (groups,
+    /// supergroups, channels, and types Telegram adds later) is stored as a group.
+    static let oneToOneTypes: Set<String> = ["personal_chat", "bot_chat", "saved_messages"]
 
     /// Text as a string, or an array of strings and entities `{"type", "text"}`.
     static func flatten(_ value: Any?) -> String {

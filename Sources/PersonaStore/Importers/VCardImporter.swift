@@ -2,18 +2,21 @@
 /// marked as in the contacts, with its phones and emails as handles.
 enum VCardImporter {
     static func parse(_ bytes: [UInt8], context: ImportContext) throws -> ImportBatch {
-        let text = String(decoding: bytes, as: UTF8.self)
-        // Unfold: a line starting with a space or tab continues the previous one.
-        var lines: [(Int, String)] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = String(raw)
-            if line.hasSuffix("\r") { line.removeLast() }
-            if let first = line.first, first == " " || first == "\t", !lines.isEmpty {
-                lines[lines.count - 1].1 += line.dropFirst()
+        // Lines end in CRLF (RFC 6350 §3.2, and what iPhones write) or LF. They are split on
+        // bytes: as Swift Characters, "\r\n" is one grapheme and never equals "\n".
+        // Unfold: a line starting with a space or tab continues the previous one, less that
+        // one character (RFC 6350 §3.2).
+        var folded: [(Int, [UInt8])] = []
+        for (i, raw) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            var line = raw
+            if line.last == 0x0D { line = line.dropLast() }
+            if let first = line.first, first == 0x20 || first == 0x09, !folded.isEmpty {
+                folded[folded.count - 1].1 += line.dropFirst()
             } else {
-                lines.append((i + 1, line))
+                folded.append((i + 1, Array(line)))
             }
         }
+        let lines = folded.map { ($0.0, String(decoding: $0.1, as: UTF8.self)) }
         let batch = ImportBatch(source: "contacts")
         batch.isContacts = true
         let country = context.options.defaultCountry

@@ -97,6 +97,13 @@ struct XMLScanner {
     }
 
     /// `&amp;` `&lt;` `&gt;` `&quot;` `&apos;` and numeric references; unknown ones stay as written.
+    ///
+    /// SMS Backup & Restore writes a character outside the BMP (most emoji) as two numeric
+    /// references to its UTF-16 surrogates (`&#55357;&#56832;` for 😀), which XML does not
+    /// allow but the app's Java serializer does: a high surrogate followed by a low one is
+    /// joined into the one scalar. A surrogate without its partner becomes U+FFFD, the
+    /// replacement character, rather than failing the file: one broken emoji in a backup of
+    /// years of messages should cost that character, not the import.
     static func decodeEntities(_ raw: ArraySlice<UInt8>) -> String {
         guard raw.contains(0x26) else { return String(decoding: raw, as: UTF8.self) }
         var out = String()
@@ -104,30 +111,46 @@ struct XMLScanner {
         var i = raw.startIndex
         func flush() { out += String(decoding: text, as: UTF8.self); text.removeAll() }
         while i < raw.endIndex {
-            if raw[i] == 0x26, let semi = raw[i...].prefix(12).firstIndex(of: 0x3B) {
-                let name = String(decoding: raw[(i + 1)..<semi], as: UTF8.self)
-                var scalar: Unicode.Scalar?
-                switch name {
-                case "amp": scalar = "&"
-                case "lt": scalar = "<"
-                case "gt": scalar = ">"
-                case "quot": scalar = "\""
-                case "apos": scalar = "'"
-                default:
-                    if name.hasPrefix("#x") || name.hasPrefix("#X") { scalar = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init) }
-                    else if name.hasPrefix("#") { scalar = UInt32(name.dropFirst()).flatMap(Unicode.Scalar.init) }
+            if raw[i] == 0x26, let found = Self.reference(in: raw, at: i) {
+                flush()
+                let value = found.value
+                var scalar = value
+                var next = found.end
+                if (0xD800...0xDBFF).contains(value), let low = Self.reference(in: raw, at: next), (0xDC00...0xDFFF).contains(low.value) {
+                    scalar = 0x10000 + ((value - 0xD800) << 10) + (low.value - 0xDC00)
+                    next = low.end
                 }
-                if let scalar {
-                    flush()
-                    out.unicodeScalars.append(scalar)
-                    i = semi + 1
-                    continue
-                }
+                out.unicodeScalars.append(Unicode.Scalar(scalar) ?? "\u{FFFD}")
+                i = next
+                continue
             }
             text.append(raw[i])
             i += 1
         }
         flush()
         return out
+    }
+
+    /// The code point of the reference starting at `at` (`&amp;`, `&#233;`, `&#xE9;`) and the
+    /// index after its `;`; nil when there is none, or its number is out of Unicode's range
+    /// (then it stays as written). Surrogate code points are returned for the caller to pair.
+    private static func reference(in raw: ArraySlice<UInt8>, at start: Int) -> (value: UInt32, end: Int)? {
+        guard start < raw.endIndex, raw[start] == 0x26,
+              let semi = raw[start...].prefix(12).firstIndex(of: 0x3B) else { return nil }
+        let name = String(decoding: raw[(start + 1)..<semi], as: UTF8.self)
+        let value: UInt32?
+        switch name {
+        case "amp": value = 0x26
+        case "lt": value = 0x3C
+        case "gt": value = 0x3E
+        case "quot": value = 0x22
+        case "apos": value = 0x27
+        default:
+            if name.hasPrefix("#x") || name.hasPrefix("#X") { value = UInt32(name.dropFirst(2), radix: 16) }
+            else if name.hasPrefix("#") { value = UInt32(name.dropFirst()) }
+            else { value = nil }
+        }
+        guard let value, value > 0, value <= 0x10FFFF else { return nil }
+        return (value, semi + 1)
     }
 }
