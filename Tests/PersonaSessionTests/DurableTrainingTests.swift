@@ -140,6 +140,30 @@ final class DurableTrainingTests: XCTestCase {
         XCTAssertEqual(checkpointSteps(run: 2), [6, 9, 10], "keep=3 newest")
     }
 
+    /// Killed while writing checkpoint 9 (a staging folder is left), on a disk that also lost
+    /// part of checkpoint 6: the run resumes from checkpoint 3 and still ends on the same adapter.
+    func testAHalfWrittenCheckpointIsPassedOver() throws {
+        let trainer = try launch(trainLines, environment: ["PERSONA_TRAIN_PAUSE_AT_STEP": "8"])
+        try waitUntilStopped(trainer)
+        kill(trainer.processIdentifier, SIGKILL)
+        _ = finish(trainer)
+        let run = workspace + "/runs/run-1"
+        let optimizer = run + "/checkpoint-000006/optimizer.safetensors"
+        let bytes = try XCTUnwrap(FileManager.default.contents(atPath: optimizer))
+        try bytes.prefix(bytes.count - 10).write(to: URL(fileURLWithPath: optimizer))
+        try FileManager.default.createDirectory(atPath: run + "/.checkpoint-000009.partial-1", withIntermediateDirectories: false)
+        try Data(bytes.prefix(64)).write(to: URL(fileURLWithPath: run + "/.checkpoint-000009.partial-1/optimizer.safetensors"))
+
+        let resumed = try persona("train continue 1; adapter save sam \(directory)/resumed")
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("skipped checkpoint-000006: \(optimizer):"), resumed.stdout)
+        XCTAssertTrue(resumed.stdout.contains("resumed from checkpoint-000003 (step 3 of 10, redoing steps 4–8)"), resumed.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/.checkpoint-000009.partial-1"), "staging left by the killed writer is cleared")
+        let straight = try persona(trainLines + "; adapter save sam \(directory)/straight")
+        XCTAssertEqual(straight.status, 0, straight.stderr)
+        XCTAssertEqual(try adapterBytes(directory + "/resumed"), try adapterBytes(directory + "/straight"))
+    }
+
     func testResumeRefusesAChangedModelOrDataset() throws {
         let trainer = try launch(trainLines, environment: ["PERSONA_TRAIN_PAUSE_AT_STEP": "4"])
         try waitUntilStopped(trainer)

@@ -125,7 +125,8 @@ enum TrainCommandSupport {
     /// Writes a checkpoint of the session's run and records it; `best` also points `best` at it.
     static func checkpoint(_ ctx: CommandContext, _ trainer: Trainer, best: Bool = false) throws {
         let state = ctx.train
-        guard let run = state.runID, let identity = state.identity else { return }
+        // Only the session's own run checkpoints (a trainer made elsewhere, such as a sweep's, has no run folder).
+        guard let run = state.runID, let identity = state.identity, state.trainer === trainer else { return }
         let directory = try runDirectory(ctx, run)
         let path = try trainer.saveCheckpoint(in: directory, identity: identity)
         if best { try PrivateFiles.writeAtomically((path as NSString).lastPathComponent + "\n", to: directory + "/" + Checkpoints.bestPointer) }
@@ -289,7 +290,8 @@ enum TrainCommandSupport {
         }
         try store.records.truncate(run: run.id, after: trainer.completedSteps)
         try store.records.setStatus(run: run.id, "running", pid: getpid())
-        let redone = run.stepsDone > trainer.completedSteps ? ", redoing steps \(trainer.completedSteps + 1)–\(run.stepsDone)" : ""
+        let redone = run.stepsDone == trainer.completedSteps + 1 ? ", redoing step \(run.stepsDone)"
+            : run.stepsDone > trainer.completedSteps ? ", redoing steps \(trainer.completedSteps + 1)–\(run.stepsDone)" : ""
         ctx.print("run \(run.id): adapter \(adapter.name) on \(identity.dataset), resumed from \((path as NSString).lastPathComponent) (step \(trainer.completedSteps) of \(settings.steps)\(redone)), \(settings.threads) threads")
         return trainer
     }
