@@ -1,5 +1,6 @@
 import Foundation
 import PersonaCore
+import PersonaStore
 import PersonaTestSupport
 import XCTest
 @testable import PersonaTrain
@@ -169,5 +170,25 @@ final class CheckpointTests: XCTestCase {
         XCTAssertThrowsError(try ModelDigest.of(path: directory + "/none")) {
             XCTAssertEqual(describeError($0), directory + "/none: does not exist")
         }
+    }
+
+    /// A long import in another process holds the database past the busy timeout: the trainer
+    /// keeps its steps in memory and writes them with the next step that gets through.
+    func testStepsWaitWhileAnotherConnectionHoldsTheDatabase() throws {
+        let path = directory + "/persona.db"
+        let store = try RunStore(database: try Database(path: path))
+        let run = try store.startRun(adapter: "a", dataset: "d", model: "m", settings: TrainSettings())
+        func metrics(_ step: Int) -> StepMetrics {
+            StepMetrics(step: step, loss: 2, learningRate: 1e-3, gradientNorm: 1, tokens: 10, countedTokens: 5, seconds: 0.1, evalLoss: nil)
+        }
+        let importer = try Database(path: path)
+        try importer.execute("BEGIN IMMEDIATE")
+        XCTAssertFalse(try store.record(run: run, metrics(1)), "busy: kept for later")
+        XCTAssertEqual(store.pendingSteps.map(\.step), [1])
+        try importer.execute("COMMIT")
+        XCTAssertTrue(try store.record(run: run, metrics(2)))
+        XCTAssertEqual(store.pendingSteps.count, 0)
+        XCTAssertEqual(try store.curve(run: run).map(\.step), [1, 2])
+        XCTAssertEqual(try store.run(run)?.stepsDone, 2)
     }
 }
