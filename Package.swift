@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "PersonaData", dependencies: ["PersonaCore", "PersonaStore", "PersonaText"], swiftSettings: nativeCPU),
         .target(name: "PersonaModel", dependencies: ["PersonaCore", "PersonaTensor", "PersonaText", "COpenBLAS"], swiftSettings: numerics),
         .target(name: "PersonaSample", dependencies: ["PersonaCore", "PersonaTensor", "PersonaText", "PersonaModel", "PersonaData"], swiftSettings: numerics),
-        .target(name: "PersonaTrain", dependencies: ["PersonaCore", "PersonaTensor", "PersonaModel", "PersonaData", "COpenBLAS"], swiftSettings: numerics),
+        .target(name: "PersonaTrain", dependencies: ["PersonaCore", "PersonaTensor", "PersonaStore", "PersonaModel", "PersonaData", "COpenBLAS"], swiftSettings: numerics),
         .target(name: "PersonaInspect", dependencies: ["PersonaCore", "PersonaTensor", "PersonaText", "PersonaModel"], swiftSettings: nativeCPU),
         .target(name: "PersonaSession", dependencies: [
             "PersonaCore", "PersonaTensor", "PersonaText", "PersonaStore", "PersonaData",

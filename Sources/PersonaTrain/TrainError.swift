@@ -1,3 +1,4 @@
+import Foundation
 import PersonaCore
 
 /// Errors of the train layer, each one line a person can act on.
@@ -10,6 +11,8 @@ public enum TrainError: UserFacingError {
     /// An adapter whose shapes do not fit the model.
     case shapeMismatch(tensor: String, expected: [Int], actual: [Int])
     case noData(String)
+    /// Another process (or session) trains the run: its process id when it wrote one.
+    case runHeld(run: Int64, pid: Int32?)
 
     public var message: String {
         switch self {
@@ -19,6 +22,9 @@ public enum TrainError: UserFacingError {
         case .shapeMismatch(let tensor, let expected, let actual):
             return "\(tensor): shape \(actual) does not fit the model; expected \(expected)"
         case .noData(let what): return what
+        case .runHeld(let run, let pid):
+            let who = pid.map { $0 == getpid() ? "another session of this process (\($0))" : "process \($0)" } ?? "another process"
+            return "run \(run) is being trained by \(who); wait for it to finish or stop it first"
         }
     }
 }

@@ -145,13 +145,26 @@ public final class Trainer {
 
     // MARK: Checkpoints
 
-    /// Writes adapter (PEFT files), optimizer moments and the data position into a new folder
-    /// `checkpoint-NNNNNN` under `directory`, built beside it and renamed into place, then
-    /// points `directory/latest` at it: a kill at any moment leaves the previous checkpoint whole.
+    /// Where training stands and every setting that decides the next steps (see `CheckpointState`).
+    public func checkpointState(identity: RunIdentity? = nil) -> CheckpointState {
+        let s = settings
+        return CheckpointState(
+            format: CheckpointState.currentFormat, completedSteps: completedSteps, adamStep: optimizer.step, epoch: epoch,
+            position: position, seed: String(s.seed), evalLoss: history.last.flatMap { $0.step == completedSteps ? $0.evalLoss : nil },
+            steps: s.steps, lr: s.learningRate, batch: s.batchSize, accum: s.accumulation, schedule: s.schedule.rawValue,
+            warmup: s.effectiveWarmup, clip: s.clip, evalEvery: s.evalEvery, weightDecay: s.weightDecay,
+            beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, maxLength: s.maxLength, recompute: s.recompute,
+            threads: s.threads, identity: identity)
+    }
+
+    /// Writes adapter (PEFT files), optimizer moments and `trainer_state.json` into a new folder
+    /// `checkpoint-NNNNNN` under `directory`, built under a staging name beside it and renamed
+    /// into place, then points `directory/latest` at it: a kill at any moment leaves the
+    /// previous checkpoint whole.
     @discardableResult
-    public func saveCheckpoint(in directory: String) throws -> String {
+    public func saveCheckpoint(in directory: String, identity: RunIdentity? = nil) throws -> String {
         try PrivateFiles.makeDirectory(directory)
-        let name = String(format: "checkpoint-%06d", completedSteps)
+        let name = Checkpoints.folderName(step: completedSteps)
         let final = directory + "/" + name
         let staging = directory + "/.\(name).partial-\(getpid())"
         try? FileManager.default.removeItem(atPath: staging)
@@ -161,54 +174,69 @@ public final class Trainer {
             (name: "exp_avg", shape: [optimizer.count], values: UnsafeBufferPointer(optimizer.firstMoment)),
             (name: "exp_avg_sq", shape: [optimizer.count], values: UnsafeBufferPointer(optimizer.secondMoment)),
         ], metadata: ["row_order": "gguf"])
-        try PrivateFiles.writeAtomically(moments, to: staging + "/optimizer.safetensors")
-        let state = """
-        {"completed_steps": \(completedSteps), "adam_step": \(optimizer.step), "epoch": \(epoch), "position": \(position), \
-        "seed": \(settings.seed), "steps": \(settings.steps), "lr": \(settings.learningRate), "batch": \(settings.batchSize), \
-        "accum": \(settings.accumulation), "schedule": "\(settings.schedule.rawValue)", "warmup": \(settings.effectiveWarmup), \
-        "clip": \(settings.clip), "eval_every": \(settings.evalEvery), "weight_decay": \(settings.weightDecay), \
-        "max_length": \(settings.maxLength), "recompute": \(settings.recompute)}
-
-        """
-        try PrivateFiles.writeAtomically(state, to: staging + "/trainer_state.json")
+        try PrivateFiles.writeAtomically(moments, to: staging + "/" + Checkpoints.optimizerFile)
+        let state = try CheckpointState.encoder().encode(checkpointState(identity: identity))
+        try PrivateFiles.writeAtomically(state + Data("\n".utf8), to: staging + "/" + Checkpoints.stateFile)
         if FileManager.default.fileExists(atPath: final) { try FileManager.default.removeItem(atPath: final) }
         guard rename(staging, final) == 0 else {
             throw TrainError.badFile(path: final, reason: "cannot move the checkpoint into place: \(String(cString: strerror(errno)))")
         }
-        try PrivateFiles.writeAtomically(name + "\n", to: directory + "/latest")
+        try PrivateFiles.writeAtomically(name + "\n", to: directory + "/" + Checkpoints.latestPointer)
         return final
     }
 
     /// Restores adapter values, optimizer moments and the data position from a checkpoint
     /// folder written by `saveCheckpoint` (for a trainer made with the same settings and data).
+    /// Every file is read and checked before anything changes, so a damaged checkpoint leaves
+    /// the trainer as it was.
     public func restore(from checkpoint: String) throws {
-        let statePath = checkpoint + "/trainer_state.json"
-        guard let data = FileManager.default.contents(atPath: statePath),
-              let state = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let steps = state["completed_steps"] as? Int, let adamStep = state["adam_step"] as? Int,
-              let epoch = state["epoch"] as? Int, let position = state["position"] as? Int else {
-            throw TrainError.badFile(path: statePath, reason: "is missing or lacks completed_steps, adam_step, epoch, position")
+        let state = try CheckpointState.read(checkpoint: checkpoint)
+        let statePath = checkpoint + "/" + Checkpoints.stateFile
+        guard state.position <= trainExamples.count, state.adamStep <= state.completedSteps else {
+            throw TrainError.badFile(path: statePath, reason: "holds data position \(state.position) of \(trainExamples.count) examples, or more optimizer steps than steps")
         }
-        guard steps >= 0, adamStep >= 0, epoch >= 0, position >= 0, position <= trainExamples.count else {
-            throw TrainError.badFile(path: statePath, reason: "holds a negative or out-of-range position")
+        let restored = try state.settings()
+        var mine = settings, theirs = restored
+        mine.threads = 0; theirs.threads = 0; mine.warmupSteps = mine.effectiveWarmup
+        guard mine == theirs else {
+            throw TrainError.badFile(path: statePath, reason: "was written with other settings than this trainer's (\(RunStore.settingsText(restored)))")
         }
-        try AdapterFiles.fill(adapter, fromSafetensors: checkpoint + "/" + AdapterFiles.weightsFile)
-        let (tensors, _) = try SafetensorsCodec.read(path: checkpoint + "/optimizer.safetensors")
+        let values = adapter.copy(named: adapter.name)
+        try AdapterFiles.fill(values, fromSafetensors: checkpoint + "/" + AdapterFiles.weightsFile)
+        let optimizerPath = checkpoint + "/" + Checkpoints.optimizerFile
+        let (tensors, _) = try SafetensorsCodec.read(path: optimizerPath)
         guard let m = tensors["exp_avg"], let v = tensors["exp_avg_sq"], m.values.count == optimizer.count, v.values.count == optimizer.count else {
-            throw TrainError.badFile(path: checkpoint + "/optimizer.safetensors", reason: "lacks exp_avg/exp_avg_sq of \(optimizer.count) values")
+            throw TrainError.badFile(path: optimizerPath, reason: "lacks exp_avg/exp_avg_sq of \(optimizer.count) values")
         }
+        for i in 0..<adapter.parameterCount { adapter.parameters[i] = values.parameters[i] }
         for i in 0..<optimizer.count { optimizer.firstMoment[i] = m.values[i]; optimizer.secondMoment[i] = v.values[i] }
-        optimizer.step = adamStep
-        completedSteps = steps
-        self.epoch = epoch; self.position = position
+        optimizer.step = state.adamStep
+        completedSteps = state.completedSteps
+        epoch = state.epoch; position = state.position
+        history.removeAll()
         order = Trainer.permutation(count: trainExamples.count, seed: settings.seed, epoch: epoch)
     }
 
     /// The folder `directory/latest` names, if any.
     public static func latestCheckpoint(in directory: String) -> String? {
-        guard let text = try? String(contentsOfFile: directory + "/latest", encoding: .utf8) else { return nil }
-        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, !name.contains("/") else { return nil }
-        return directory + "/" + name
+        Checkpoints.pointer(Checkpoints.latestPointer, in: directory)
+    }
+}
+
+extension Trainer {
+    /// Restores the newest checkpoint in `directory` that reads whole, skipping damaged ones
+    /// (a disk that lost the last write); returns it and what was skipped, with the reason.
+    public func restoreLatest(in directory: String) throws -> (path: String, skipped: [(path: String, reason: String)]) {
+        var skipped: [(path: String, reason: String)] = []
+        for entry in Checkpoints.list(in: directory).reversed() {
+            do {
+                try restore(from: entry.path)
+                return (entry.path, skipped)
+            } catch {
+                skipped.append((entry.path, describeError(error)))
+            }
+        }
+        throw TrainError.noData("no checkpoint in \(directory) can be read"
+                                + (skipped.first.map { " (the newest: \($0.reason))" } ?? ""))
     }
 }

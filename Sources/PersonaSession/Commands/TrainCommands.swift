@@ -7,7 +7,8 @@ import PersonaTensor
 import PersonaTrain
 
 /// The train area's state in a session: frozen bases by name, the active adapter, the current
-/// run (so that `train step` and `train continue` carry on) and the run database.
+/// run (so that `train step` and `train continue` carry on), its lock and checkpoint schedule,
+/// and the run database.
 final class TrainAreaState {
     var models: [String: FrozenLlama] = [:]
     var activeAdapter: String?
@@ -16,6 +17,13 @@ final class TrainAreaState {
     var runDataset = ""
     var runModel = ""
     var store: RunStore?
+    /// The current run's claim: held while this session keeps the run, so that no other
+    /// process trains it meanwhile (also after Ctrl-C, since `train continue` may follow).
+    var lock: RunLock?
+    var identity: RunIdentity?
+    var policy = CheckpointPolicy(everySteps: nil, everySeconds: nil, keep: 1)
+    var lastCheckpoint: (step: Int, time: Double)?
+    var bestEvalLoss: Double?
 
     func runStore(_ ctx: CommandContext) throws -> RunStore {
         if let store { return store }
@@ -24,6 +32,14 @@ final class TrainAreaState {
         let s = try RunStore(database: try ctx.messageStore().database)
         store = s
         return s
+    }
+
+    /// Makes `trainer` the session's run, giving up the previous run's claim.
+    func adopt(_ trainer: Trainer, run: Int64, lock: RunLock, identity: RunIdentity, policy: CheckpointPolicy) {
+        if self.lock !== lock { self.lock?.release() }
+        self.trainer = trainer; self.runID = run; self.lock = lock; self.identity = identity; self.policy = policy
+        runDataset = identity.dataset; runModel = identity.modelPath
+        lastCheckpoint = nil; bestEvalLoss = nil
     }
 }
 
@@ -88,38 +104,196 @@ enum TrainCommandSupport {
         return s
     }
 
-    /// Runs steps until the trainer finishes or Ctrl-C; records each step; checkpoints at the end.
+    /// The folder of run `id`'s checkpoints and lock.
+    static func runDirectory(_ ctx: CommandContext, _ id: Int64) throws -> String {
+        try ctx.bench.workspace().directory("runs") + "/run-\(id)"
+    }
+
+    /// Where a base model comes from: the file behind a session model object (and how it was
+    /// quantized at load), or the path itself.
+    static func modelOrigin(_ ctx: CommandContext, key: String) -> (path: String, quantization: LoadQuantization) {
+        if let object = ctx.bench.object(key), object.kind == .model, let loaded = object.value as? LoadedModel {
+            return (absolute(loaded.path), loaded.quantization?.kind ?? .none)
+        }
+        return (absolute(key), .none)
+    }
+
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
+    }
+
+    /// Writes a checkpoint of the session's run and records it; `best` also points `best` at it.
+    static func checkpoint(_ ctx: CommandContext, _ trainer: Trainer, best: Bool = false) throws {
+        let state = ctx.train
+        // Only the session's own run checkpoints (a trainer made elsewhere, such as a sweep's, has no run folder).
+        guard let run = state.runID, let identity = state.identity, state.trainer === trainer else { return }
+        let directory = try runDirectory(ctx, run)
+        let path = try trainer.saveCheckpoint(in: directory, identity: identity)
+        if best { try PrivateFiles.writeAtomically((path as NSString).lastPathComponent + "\n", to: directory + "/" + Checkpoints.bestPointer) }
+        Checkpoints.prune(in: directory, keep: state.policy.keep)
+        state.lastCheckpoint = (trainer.completedSteps, monotonicSeconds())
+        // The folder is the truth; the database only mirrors it for 'runs', so a busy one can wait.
+        do { try state.runStore(ctx).records.setCheckpoint(run: run, path: path, step: trainer.completedSteps) }
+        catch where RunRecords.isBusy(error) {}
+    }
+
+    static func ago(_ seconds: Double) -> String {
+        seconds < 90 ? String(format: "%.0f s ago", seconds) : seconds < 5400 ? String(format: "%.0f min ago", seconds / 60)
+            : String(format: "%.1f h ago", seconds / 3600)
+    }
+
+    /// Steps to `target` or Ctrl-C (true when stopped), recording and checkpointing each.
+    static func trainLoop(_ ctx: CommandContext, _ trainer: Trainer, to target: Int) throws -> Bool {
+        let state = ctx.train
+        let store = try state.runStore(ctx)
+        let total = trainer.settings.steps
+        let printEvery = max(1, total / 10)
+        // For the crash tests: stop the process (SIGSTOP) once this step is recorded, so that a
+        // test can kill it at a known step.
+        let pauseAt = ProcessInfo.processInfo.environment["PERSONA_TRAIN_PAUSE_AT_STEP"].flatMap { Int($0) }
+        ctx.progress.begin("train", total: total, unit: "steps")
+        defer { ctx.progress.finish() }
+        var elapsed = 0.0, stepsTimed = 0
+        while trainer.completedSteps < target {
+            if ctx.cancellation.isCancelled { return true }
+            let m = try trainer.step()
+            if let run = state.runID { try store.record(run: run, m) }
+            if let e = m.evalLoss, e < (state.bestEvalLoss ?? .infinity) {
+                state.bestEvalLoss = e
+                try checkpoint(ctx, trainer, best: true)
+            } else if let last = state.lastCheckpoint,
+                      state.policy.isDue(step: m.step, lastSavedStep: last.step, secondsSinceSave: monotonicSeconds() - last.time),
+                      m.step < total {
+                try checkpoint(ctx, trainer)
+            }
+            elapsed += m.seconds; stepsTimed += 1
+            let eta = elapsed / Double(stepsTimed) * Double(total - m.step)
+            var detail = String(format: "loss %.4f  lr %.3g  grad %.3f  %.0f tok/s  ETA %.0f s",
+                                m.loss, m.learningRate, m.gradientNorm, m.tokensPerSecond, eta)
+            if let last = state.lastCheckpoint { detail += "  saved step \(last.step) \(ago(monotonicSeconds() - last.time))" }
+            ctx.progress.advance(to: m.step, detail: detail)
+            if m.step % printEvery == 0 || m.step == total || m.evalLoss != nil || total <= 20 {
+                ctx.print(stepLine(m, of: total))
+            }
+            if m.step == pauseAt, let run = state.runID {
+                try store.flush(run: run)
+                raise(SIGSTOP)
+            }
+        }
+        return false
+    }
+
+    /// Runs steps until the trainer finishes or Ctrl-C; records each step; checkpoints as the
+    /// run's policy says, at a new best eval loss, and at the end.
     static func runSteps(_ ctx: CommandContext, _ trainer: Trainer, limit: Int? = nil) throws {
         let state = ctx.train
         let store = try state.runStore(ctx)
         let total = trainer.settings.steps
         let target = min(total, trainer.completedSteps + (limit ?? total))
-        let printEvery = max(1, total / 10)
-        ctx.progress.begin("train", total: total, unit: "steps")
-        defer { ctx.progress.finish() }
-        var stopped = false
-        var elapsed = 0.0, stepsTimed = 0
-        while trainer.completedSteps < target {
-            if ctx.cancellation.isCancelled { stopped = true; break }
-            let m = try trainer.step()
-            if let run = state.runID { try store.record(run: run, m) }
-            elapsed += m.seconds; stepsTimed += 1
-            let eta = elapsed / Double(stepsTimed) * Double(total - m.step)
-            ctx.progress.advance(to: m.step, detail: String(format: "loss %.4f  lr %.3g  grad %.3f  %.0f tok/s  ETA %.0f s",
-                                                              m.loss, m.learningRate, m.gradientNorm, m.tokensPerSecond, eta))
-            if m.step % printEvery == 0 || m.step == total || m.evalLoss != nil || total <= 20 {
-                ctx.print(stepLine(m, of: total))
-            }
+        if state.lastCheckpoint == nil { state.lastCheckpoint = (trainer.completedSteps, monotonicSeconds()) }
+        let stopped: Bool
+        do { stopped = try trainLoop(ctx, trainer, to: target) } catch {
+            // The session still holds the run: say it stopped rather than leave "running".
+            if let run = state.runID { _ = try? store.flush(run: run); try? store.records.setStatus(run: run, "stopped") }
+            throw error
         }
-        let checkpoint = try trainer.saveCheckpoint(in: try ctx.bench.workspace().directory("runs") + "/run-\(state.runID ?? 0)")
-        if let run = state.runID { try store.setStatus(run: run, trainer.isFinished ? "finished" : "stopped", checkpoint: checkpoint) }
+        if state.lastCheckpoint?.step != trainer.completedSteps { try checkpoint(ctx, trainer) }
+        if let run = state.runID {
+            // The last steps wait for a busy database here rather than being lost.
+            while !(try store.flush(run: run)) { Thread.sleep(forTimeInterval: 0.5) }
+            try store.records.setStatus(run: run, trainer.isFinished ? "finished" : "stopped")
+        }
         if stopped {
-            ctx.print("stopped after step \(trainer.completedSteps) of \(total); 'train continue' resumes")
+            ctx.print("stopped after step \(trainer.completedSteps) of \(total) (checkpoint saved); 'train continue' resumes")
         } else if trainer.isFinished {
             let last = trainer.history.last
             ctx.print(String(format: "finished %d steps: loss %.4f", total, last?.loss ?? .nan)
                       + (last?.evalLoss.map { String(format: ", eval loss %.4f", $0) } ?? ""))
         }
+    }
+
+    /// The status of a run as it is, not as last written: a run whose process is gone shows
+    /// as interrupted, with the step it reached and the step its training can resume from.
+    static func honestStatus(_ ctx: CommandContext, _ run: RunStore.Run) -> String {
+        guard run.status != "finished", let directory = try? runDirectory(ctx, run.id) else { return run.status }
+        let holder = RunLock.holder(directory: directory)
+        if holder.held {
+            let who = holder.pid.map { $0 == getpid() ? "this process" : "pid \($0)" } ?? "another process"
+            return run.status == "running" ? "running (\(who))" : "\(run.status) at step \(run.stepsDone) (held by \(who))"
+        }
+        let checkpoint = Checkpoints.list(in: directory).last.map { "last checkpoint at \($0.step)" } ?? "no checkpoint"
+        return "\(run.status == "running" ? "interrupted" : run.status) at step \(run.stepsDone) (\(checkpoint))"
+    }
+
+    /// `train continue RUN` in a session that does not hold the run (a new process, after a
+    /// kill or a reboot): rebuilds model, dataset, adapter and trainer from the run's newest
+    /// readable checkpoint and claims the run.
+    static func resume(_ ctx: CommandContext, run requested: Int64?) throws -> Trainer {
+        let command = "train continue"
+        let store = try ctx.train.runStore(ctx)
+        let runs = try store.runs()
+        guard let run = requested.flatMap({ id in runs.first { $0.id == id } }) ?? (requested == nil ? runs.last { $0.status != "finished" } : nil) else {
+            if let requested { throw CommandError.failed(command: command, reason: "no run \(requested) in this workspace ('runs' lists them)") }
+            throw CommandError.failed(command: command, reason: runs.isEmpty ? "no run in this workspace; start one with 'train DATASET steps=N'"
+                                      : "every run in this workspace has finished; start one with 'train DATASET steps=N'")
+        }
+        let directory = try runDirectory(ctx, run.id)
+        let lock: RunLock
+        do { lock = try RunLock.acquire(directory: directory, run: run.id) } catch {
+            throw CommandError.failed(command: command, reason: describeError(error))
+        }
+        Checkpoints.removeStaging(in: directory)
+        let candidates = Checkpoints.list(in: directory).reversed()
+        guard let newest = candidates.lazy.compactMap({ c in (try? CheckpointState.read(checkpoint: c.path)).map { (c.path, $0) } }).first else {
+            throw CommandError.failed(command: command, reason: "run \(run.id) has no readable checkpoint in \(directory); start it again with 'train \(run.dataset) …'")
+        }
+        let (statePath, state) = newest
+        guard let identity = state.identity else {
+            throw CommandError.failed(command: command, reason: "\(statePath) does not name its model and dataset (written by an older persona); start the run again")
+        }
+        guard FileManager.default.fileExists(atPath: identity.modelPath) else {
+            throw CommandError.failed(command: command, reason: "run \(run.id)'s base model \(identity.modelPath) is missing; put it back at that path to continue")
+        }
+        let digest = try ModelDigest.of(path: identity.modelPath)
+        guard digest == identity.modelDigest else {
+            throw CommandError.failed(command: command, reason: "the base model \(identity.modelPath) has changed since run \(run.id) started (digest \(digest), the run's \(identity.modelDigest)); continuing would not give the same adapter")
+        }
+        let dataset: Dataset
+        do { dataset = try ctx.dataset(named: identity.dataset) } catch {
+            throw CommandError.failed(command: command, reason: "run \(run.id)'s dataset '\(identity.dataset)' cannot be loaded from the workspace (\(describeError(error))); rebuild it as it was to continue")
+        }
+        guard dataset.contentDigest == identity.datasetDigest else {
+            throw CommandError.failed(command: command, reason: "dataset '\(identity.dataset)' has changed since run \(run.id) started (digest \(dataset.contentDigest), the run's \(identity.datasetDigest)); rebuild it as it was or start a new run")
+        }
+        let settings = try state.settings()
+        guard let quantization = LoadQuantization(rawValue: identity.modelQuantization) else {
+            throw CommandError.failed(command: command, reason: "\(statePath): model_quantization \(identity.modelQuantization) is not one of \(LoadQuantization.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let model: FrozenLlama
+        if quantization == .none {
+            model = try TrainCommandSupport.model(ctx, identity.modelPath).0
+        } else {
+            let loaded = try LoadedModel.open(path: identity.modelPath, threads: settings.threads, quantize: quantization)
+            model = try FrozenLlama(model: loaded.model, source: identity.modelPath)
+        }
+        let adapter = try AdapterFiles.load(from: statePath, name: identity.adapter, shape: model.shape)
+        adapter.baseModel = identity.modelPath
+        let trainer = try Trainer(model: model, adapter: adapter, train: dataset.chunks(split: .train).map(TrainingExample.init),
+                                  test: dataset.chunks(split: .test).map(TrainingExample.init), settings: settings)
+        let (path, skipped) = try trainer.restoreLatest(in: directory)
+        for s in skipped { ctx.print("skipped \((s.path as NSString).lastPathComponent): \(s.reason)") }
+        let policy = try CheckpointPolicy.parse(identity.saveEvery, keep: identity.keep)
+        TrainCommandSupport.register(ctx, adapter, model: identity.modelPath)
+        ctx.train.adopt(trainer, run: run.id, lock: lock, identity: identity, policy: policy)
+        if let best = Checkpoints.pointer(Checkpoints.bestPointer, in: directory) {
+            ctx.train.bestEvalLoss = (try? CheckpointState.read(checkpoint: best))?.evalLoss
+        }
+        try store.records.truncate(run: run.id, after: trainer.completedSteps)
+        try store.records.setStatus(run: run.id, "running", pid: getpid())
+        let redone = run.stepsDone == trainer.completedSteps + 1 ? ", redoing step \(run.stepsDone)"
+            : run.stepsDone > trainer.completedSteps ? ", redoing steps \(trainer.completedSteps + 1)–\(run.stepsDone)" : ""
+        ctx.print("run \(run.id): adapter \(adapter.name) on \(identity.dataset), resumed from \((path as NSString).lastPathComponent) (step \(trainer.completedSteps) of \(settings.steps)\(redone)), \(settings.threads) threads")
+        return trainer
     }
 }
 
@@ -184,8 +358,9 @@ extension CommandTable {
             ctx.print("wrote \(file): base + \(adapter.name) merged, float32")
         },
         CommandSpec("train", summary: "Train the active adapter on a dataset's train split",
-                    details: "Progress shows step, loss, learning rate, gradient norm, tokens/s and ETA. Ctrl-C stops between steps; 'train continue' carries on. Every step is recorded in the workspace database ('runs'); a checkpoint (adapter, optimizer state, data position) is written when the command ends.",
-                    examples: ["train chats steps=100", "train chats steps=300 lr=1e-4 batch=4 accum=2 schedule=cosine warmup=10 eval_every=50"],
+                    details: "Progress shows step, loss, learning rate, gradient norm, tokens/s, ETA and when the last checkpoint was written. Ctrl-C stops between steps; 'train continue' carries on. Every step is recorded in the workspace database ('runs'). Checkpoints (adapter, optimizer state, data order and position, step, settings, and the model and dataset by digest) go to <workspace>/runs/run-N at the start, every save_every, at each new best eval loss and at the end; the newest keep= are kept, and the best. After a kill or a reboot, 'train continue' in a new process resumes from the newest one and ends with the same adapter, bit for bit.",
+                    examples: ["train chats steps=100", "train chats steps=300 lr=1e-4 batch=4 accum=2 schedule=cosine warmup=10 eval_every=50",
+                               "train chats steps=2000 save_every=100,15m keep=2"],
                     arguments: [
                         .positional("dataset", .object(.dataset), "the dataset"),
                         .keyed("steps", .int, required: true, "optimizer steps"),
@@ -199,6 +374,8 @@ extension CommandTable {
                         .keyed("weight_decay", .double, default: "0", "AdamW decoupled weight decay"),
                         .keyed("max_length", .int, default: "512", "cut chunks to this many tokens"),
                         .keyed("recompute", .bool, default: "false", "recompute activations per block in the backward pass (less memory)"),
+                        .keyed("save_every", .string, default: "50,10m", "checkpoint every N steps, every time (90s, 10m, 2h), or both: whichever comes first (0: only at the end)"),
+                        .keyed("keep", .int, default: "3", "checkpoints kept (the newest; the best by eval loss is kept besides)"),
                         .keyed("adapter", .object(.adapter), "the adapter (default: the active one)"),
                         .keyed("model", .string, "base model (default: the adapter's)"),
                     ]) { ctx in
@@ -217,14 +394,28 @@ extension CommandTable {
             s.weightDecay = ctx.arguments.double("weight_decay", default: 0)
             s.maxLength = ctx.arguments.int("max_length", default: 512)
             s.recompute = ctx.arguments.flag("recompute")
+            let saveEvery = ctx.arguments.string("save_every", default: "50,10m")
+            let policy = try CheckpointPolicy.parse(saveEvery, keep: ctx.arguments.int("keep", default: 3))
             s.seed = ctx.bench.rng.next()
             s.threads = ctx.bench.settings.threads
             let (train, test) = try TrainCommandSupport.examples(ctx, dataset: datasetName)
             let trainer = try Trainer(model: model, adapter: adapter, train: train, test: test, settings: s)
+            let origin = TrainCommandSupport.modelOrigin(ctx, key: modelName)
+            let modelDigest = try ModelDigest.of(path: origin.path)
+            let datasetDigest = try ctx.dataset(named: datasetName).contentDigest
             let state = ctx.train
-            state.trainer = trainer; state.runDataset = datasetName; state.runModel = modelName
-            state.runID = try state.runStore(ctx).startRun(adapter: adapter.name, dataset: datasetName, model: modelName, settings: s)
-            ctx.print("run \(state.runID ?? 0): adapter \(adapter.name) on \(datasetName) (\(trainer.trainExamples.count) train, \(trainer.testExamples.count) test chunks), \(s.steps) steps, batch \(s.batchSize)×\(s.accumulation), lr \(TrainCommandSupport.format(s.learningRate)) \(s.schedule.rawValue), warm-up \(s.effectiveWarmup)\(s.recompute ? ", recomputing activations" : "")")
+            let run = try state.runStore(ctx).startRun(adapter: adapter.name, dataset: datasetName, model: modelName, settings: s)
+            let directory = try TrainCommandSupport.runDirectory(ctx, run)
+            let lock = try RunLock.acquire(directory: directory, run: run)
+            let identity = RunIdentity(run: run, adapter: adapter.name, modelPath: origin.path, modelQuantization: origin.quantization.rawValue,
+                                       modelDigest: modelDigest, dataset: datasetName, datasetDigest: datasetDigest,
+                                       saveEvery: saveEvery, keep: policy.keep)
+            state.adopt(trainer, run: run, lock: lock, identity: identity, policy: policy)
+            state.runModel = modelName
+            ctx.print("run \(run): adapter \(adapter.name) on \(datasetName) (\(trainer.trainExamples.count) train, \(trainer.testExamples.count) test chunks), \(s.steps) steps, batch \(s.batchSize)×\(s.accumulation), lr \(TrainCommandSupport.format(s.learningRate)) \(s.schedule.rawValue), warm-up \(s.effectiveWarmup)\(s.recompute ? ", recomputing activations" : "")")
+            ctx.print("checkpoints: \(directory) (\(policy.summary), newest \(policy.keep) kept); 'train continue' resumes after an interruption")
+            // Step 0 too: a run killed before its first periodic checkpoint still resumes.
+            try TrainCommandSupport.checkpoint(ctx, trainer)
             try TrainCommandSupport.runSteps(ctx, trainer)
         },
         CommandSpec("train step", summary: "Run exactly one optimizer step of the current run, with full detail") { ctx in
@@ -252,14 +443,22 @@ extension CommandTable {
             let largest = adapter.tensors.map { ($0.name, adapter.gradientNorm(of: $0)) }.sorted { $0.1 > $1.1 }.prefix(5)
             ctx.printTable([["largest gradients (after clipping)", "norm"]] + largest.map { [$0.0.replacingOccurrences(of: "base_model.model.model.", with: ""), String(format: "%.5f", $0.1)] }, rightAligned: [1])
         },
-        CommandSpec("train continue", summary: "Continue the current run (after Ctrl-C) to its last step",
-                    arguments: [.keyed("steps", .int, "run at most this many more steps")]) { ctx in
-            guard let trainer = ctx.train.trainer else {
-                throw CommandError.failed(command: "train continue", reason: "no run in this session; start one with 'train DATASET steps=N'")
+        CommandSpec("train continue", summary: "Continue a run to its last step: this session's after Ctrl-C, or any run from its checkpoint",
+                    details: "In a new process (after a kill, a crash or a reboot) it loads the run's newest readable checkpoint, checks that the base model and the dataset are the ones the run started with (by digest), redoes the steps since that checkpoint, and ends with the same adapter, bit for bit, as an uninterrupted run on the same number of threads. A run another process is training is refused.",
+                    examples: ["train continue", "train continue 3", "train continue steps=20"],
+                    arguments: [.positional("run", .int, required: false, "the run (default: this session's, else the newest unfinished one)"),
+                                .keyed("steps", .int, "run at most this many more steps")]) { ctx in
+            let requested = ctx.arguments.int("run").map(Int64.init)
+            let trainer: Trainer
+            if let current = ctx.train.trainer, requested == nil || requested == ctx.train.runID {
+                trainer = current
+            } else {
+                trainer = try TrainCommandSupport.resume(ctx, run: requested)
             }
             guard !trainer.isFinished else {
                 ctx.print("the run has done all \(trainer.settings.steps) steps"); return
             }
+            if let run = ctx.train.runID { try ctx.train.runStore(ctx).records.setStatus(run: run, "running", pid: getpid()) }
             try TrainCommandSupport.runSteps(ctx, trainer, limit: ctx.arguments.int("steps"))
         },
         CommandSpec("train eval", summary: "Mean loss of the active adapter on a dataset's test split (and of the base model)",
@@ -279,7 +478,7 @@ extension CommandTable {
             let runs = try ctx.train.runStore(ctx).runs()
             if runs.isEmpty { ctx.print("no runs"); return }
             ctx.printTable([["run", "adapter", "dataset", "steps", "status", "loss", "eval loss"]] + runs.map { r in
-                ["\(r.id)", r.adapter, r.dataset, "\(r.stepsDone)/\(r.stepsPlanned)", r.status,
+                ["\(r.id)", r.adapter, r.dataset, "\(r.stepsDone)/\(r.stepsPlanned)", TrainCommandSupport.honestStatus(ctx, r),
                  r.lastLoss.map { String(format: "%.4f", $0) } ?? "-", r.lastEvalLoss.map { String(format: "%.4f", $0) } ?? "-"]
             }, rightAligned: [0, 3, 5, 6])
         },
