@@ -21,7 +21,7 @@ public enum StoreError: UserFacingError, Equatable {
         case .badInput(let file, let location?, let reason): return "\(file): \(location): \(reason)"
         case .badInput(let file, nil, let reason): return "\(file): \(reason)"
         case .cannotDetectFormat(let file):
-            return "cannot detect the format of \(file); use --format with one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+            return "cannot detect the format of \(file); give format= with one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))"
         case .noSuchPerson(let name): return "no person named '\(name)' in the store"
         case .ambiguousPerson(let name, let candidates):
             return "'\(name)' matches several people: \(candidates.joined(separator: ", "))"

@@ -10,7 +10,10 @@ import Foundation
 /// 3. The workspace folder (absolute, or as given when it contains a `/`) becomes
 ///    `<workspace>`, the current folder `<cwd>`, and any other path under the temporary
 ///    folder (`/tmp/…`, `$TMPDIR/…`) `<tmp>`.
-/// 4. Runs of spaces count as one space and trailing spaces are ignored, so that a table
+/// 4. A wall-clock time with seconds, as the workspace records when something was saved
+///    (`2026-12-06 04:20:11`, with an optional `T`, `Z` or ` UTC`), becomes `<clock>`.
+///    Message times print to the minute (`2024-03-01 12:05`) and stay as they are.
+/// 5. Runs of spaces count as one space and trailing spaces are ignored, so that a table
 ///    whose columns widen with a changed figure still compares equal.
 ///
 /// Recordings (`record`, `run --update`) already write rule 3's `<workspace>` and `<cwd>`
@@ -54,6 +57,7 @@ public struct OutputNormaliser {
     private static let rate = try! NSRegularExpression(pattern: number + #"\s?[A-Za-zµ]+/s\b"#)
     private static let duration = try! NSRegularExpression(pattern: number + #"\s?(?:ns|µs|us|ms|s|sec|secs|seconds|min|h)\b"#)
     private static let spaces = try! NSRegularExpression(pattern: " {2,}")
+    private static let clock = try! NSRegularExpression(pattern: #"(?<!\d)\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z| UTC)?(?!\d)"#)
 
     /// The workspace and current folder as placeholders: what a recording writes, so that
     /// a shared session file names no one's home folder and checks from any workspace.
@@ -68,6 +72,7 @@ public struct OutputNormaliser {
     public func normalise(_ line: String) -> String {
         var s = anonymise(line)
         for folder in temporaryFolders { s = OutputNormaliser.replacePaths(under: folder, in: s) }
+        s = OutputNormaliser.replace(OutputNormaliser.clock, in: s, with: "<clock>")
         s = OutputNormaliser.replace(OutputNormaliser.rate, in: s, with: "<rate>")
         s = OutputNormaliser.replace(OutputNormaliser.duration, in: s, with: "<time>")
         s = OutputNormaliser.replace(OutputNormaliser.spaces, in: s, with: " ")
