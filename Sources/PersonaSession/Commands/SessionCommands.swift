@@ -146,7 +146,7 @@ extension CommandTable {
                     --check compares every command's output with the recorded one and fails on the first \
                     difference with FILE:LINE and a diff. Before comparing, both sides are normalised: \
                     rates ('456 tokens/s', '12.5 MB/s') become <rate>; durations ('0.123 s', '12.3 ms', '4s') \
-                    become <time>; the workspace path becomes <workspace>, the current folder <cwd>, and paths \
+                    become <time>; save times with seconds ('2026-12-06 04:20:11') become <clock>; the workspace path becomes <workspace>, the current folder <cwd>, and paths \
                     under the temporary folder (/tmp/…) <tmp>; runs of spaces count as one and trailing \
                     spaces are ignored. Then numbers are compared as numbers, because the last digits of a float \
                     differ between CPUs (AVX2, AVX-512): a number printed with a decimal point matches when the \
