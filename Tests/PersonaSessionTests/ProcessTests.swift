@@ -126,7 +126,7 @@ final class ProcessTests: XCTestCase {
         try "set seed=2\n| seed=2 threads=3\n".write(toFile: path, atomically: true, encoding: .utf8)
         let bad = finish(try launch(["run", "--check", path]))
         XCTAssertEqual(bad.status, 1)
-        XCTAssertTrue(bad.stderr.contains("\(path):2: the output of 'set seed=2' differs from the recording"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("\(path):1: the output of 'set seed=2' differs from the recording"), bad.stderr)
         XCTAssertTrue(bad.stderr.contains("-seed=2 threads=3\n+seed=2 threads=2\n"), bad.stderr)
     }
 

@@ -375,10 +375,10 @@ extension CommandTable {
         return (name, settings, seed)
     }
 
-    /// The adapter named by `adapter=`, if any (a LoRA adapter the train area registered).
+    /// The adapter named by `adapter=`, if any (see `CommandContext.modelInUse`, which also
+    /// picks the model it goes with).
     static func adapter(_ ctx: CommandContext) throws -> (name: String, adapter: ProjectionAdapter)? {
-        guard let name = ctx.arguments.string("adapter") else { return nil }
-        return (name, try ctx.bench.object(name, kind: .adapter, as: (any ProjectionAdapter).self))
+        try ctx.modelInUse(adapters: .onlyNamed).adapter.map { ($0.name, $0.adapter) }
     }
 
     static func regurgitationFinder(_ ctx: CommandContext) throws -> RegurgitationFinder? {
@@ -403,8 +403,8 @@ extension CommandTable {
                     """,
                     examples: ["generate as=Ed with=Alice turns=8 sampler=warm", "generate as=Ed with=Alice format=chat start=\"are you still coming\""],
                     arguments: [
-                        .keyed("as", .string, required: true, "who writes the first turn (the persona)"),
-                        .keyed("with", .string, required: true, "the other person"),
+                        .keyed("as", .person, required: true, "who writes the first turn (the persona)"),
+                        .keyed("with", .person, required: true, "the other person"),
                         .keyed("turns", .int, default: "8", "turns to write"),
                         .keyed("sampler", .object(.sampler), "the sampler (default: plain sampling)"),
                         .keyed("format", .choice(["transcript", "donner", "chat"]), default: "transcript", "the dataset format to write in"),
@@ -413,7 +413,7 @@ extension CommandTable {
                         .keyed("relationship", .string, "chat format: how they are related (\"his sister\")"),
                         .keyed("ban_names", .string, "names that must not appear (comma-separated)"),
                         .keyed("adapter", .object(.adapter), "a LoRA adapter to apply"),
-                        .keyed("model", .object(.model), "the model (default: the default model)"),
+                        ArgumentSpec.model,
                         .flag("nosave", "do not save the generation"),
                     ]) { ctx in
             let a = ctx.arguments
@@ -426,9 +426,9 @@ extension CommandTable {
             parameters.format = ChunkFormatName(rawValue: a.string("format", default: "transcript")) ?? .transcript
             parameters.chatMarkup = ChatMarkupName(rawValue: a.string("markup", default: "chatml")) ?? .chatML
             let layout = try ChunkLayout(parameters: parameters)
-            let loaded = try ctx.loadedModel(a.string("model"))
+            let use = try ctx.modelInUse(adapters: .onlyNamed)
+            let loaded = use.loaded, lora = use.adapter
             let capacity = min(loaded.model.config.contextLength, 256 + turns * (settings.maxTokens + 24))
-            let lora = try adapter(ctx)
             let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings,
                                                       capacity: capacity, adapter: lora?.adapter)
             let request = ConversationRequest(me: me, them: them, firstSpeaker: me, turns: turns, layout: layout,
@@ -474,15 +474,15 @@ extension CommandTable {
                     """,
                     examples: ["chat as=Alice with=Ed say=\"are you coming tonight?\"", "chat as=Alice with=Ed say=\"ok see you\" both=4", "chat --reset"],
                     arguments: [
-                        .keyed("as", .string, "who the model is"),
-                        .keyed("with", .string, default: "me", "who you are"),
+                        .keyed("as", .person, "who the model is"),
+                        .keyed("with", .person, default: "me", "who you are"),
                         .keyed("say", .string, "your line"),
                         .keyed("both", .int, default: "0", "then let the model write this many turns for both sides"),
                         .keyed("sampler", .object(.sampler), "the sampler (default: plain sampling)"),
                         .keyed("format", .choice(["transcript", "donner", "chat"]), default: "transcript", "the dataset format to write in"),
                         .keyed("markup", .choice(ChatMarkupName.allCases.map(\.rawValue)), default: "chatml", "chat format: the template family"),
                         .keyed("adapter", .object(.adapter), "a LoRA adapter to apply"),
-                        .keyed("model", .object(.model), "the model (default: the default model)"),
+                        ArgumentSpec.model,
                         .flag("reset", "forget the conversation"),
                     ]) { ctx in
             let a = ctx.arguments
@@ -503,8 +503,8 @@ extension CommandTable {
                 var parameters = DatasetParameters()
                 parameters.format = ChunkFormatName(rawValue: a.string("format", default: "transcript")) ?? .transcript
                 parameters.chatMarkup = ChatMarkupName(rawValue: a.string("markup", default: "chatml")) ?? .chatML
-                let loaded = try ctx.loadedModel(a.string("model"))
-                let lora = try adapter(ctx)
+                let use = try ctx.modelInUse(adapters: .onlyNamed)
+                let loaded = use.loaded, lora = use.adapter
                 let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings,
                                                           capacity: loaded.model.config.contextLength, adapter: lora?.adapter)
                 state.chat = ChatSession(key: key, persona: persona, user: user, generator: generator,
@@ -543,21 +543,21 @@ extension CommandTable {
                         .positional("text", .string, "the prompt"),
                         .keyed("sampler", .object(.sampler), "the sampler (its n, max_tokens, mode…)"),
                         .keyed("adapter", .object(.adapter), "a LoRA adapter to apply"),
-                        .keyed("model", .object(.model), "the model (default: the default model)"),
+                        ArgumentSpec.model,
                         .flag("tokens", "list every token with its log-probability"),
                         .flag("nosave", "do not save the generation"),
                     ]) { ctx in
             let a = ctx.arguments
             let text = try a.required("text").replacingOccurrences(of: "\\n", with: "\n")
             let (samplerName, settings, seed) = try samplerAndSeed(ctx)
-            let loaded = try ctx.loadedModel(a.string("model"))
+            let use = try ctx.modelInUse(adapters: .onlyNamed)
+            let loaded = use.loaded, lora = use.adapter
             var ids: [Int32] = []
             if loaded.tokenizer.specialTokenIds.addsBOS, let bos = loaded.tokenizer.specialTokenIds.bos { ids.append(bos) }
             ids += loaded.tokenizer.encode(text, parseSpecialTokens: false)
             guard !ids.isEmpty else { throw CommandError.badValue(command: "complete", argument: "text", value: text, expected: "some text") }
             let table = TokenByteTable(TokenizerVocabulary(loaded.tokenizer))
             let sampler = try Sampler(settings: settings, vocabularySize: loaded.model.config.vocabSize, vocabulary: table)
-            let lora = try adapter(ctx)
             let source = ModelLogitsSource(model: loaded.model, capacity: ids.count + settings.maxTokens + 1, adapter: lora?.adapter)
             var rng = SeededGenerator(seed: seed)
             var ends = Set<Int32>()
