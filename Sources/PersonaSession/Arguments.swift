@@ -58,7 +58,7 @@ public enum CommandError: UserFacingError, Equatable {
         case .noSuchObject: return "'ls' lists the session's objects"
         case .outputDiffers, .checkFailed: return "the diff is above; 'run --update FILE' records the new output if it is right"
         case .nestingTooDeep: return "does a session replay itself?"
-        case .noWorkspace: return "importing makes one: 'import FILE' (or 'demo-data DIR' for invented exports, then import them); --workspace DIR opens another"
+        case .noWorkspace: return "'import FILE' makes one ('demo-data DIR' writes invented exports to import); --workspace DIR chooses another"
         default: return nil
         }
     }

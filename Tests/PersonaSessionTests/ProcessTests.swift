@@ -172,11 +172,15 @@ final class ProcessTests: XCTestCase {
         }
         let binary = try Self.personaBinary()
         let session = "repl"
+        // The prompt creates no workspace (it keeps the history once one exists): make it here.
+        try FileManager.default.createDirectory(atPath: directory + "/ws", withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
         _ = try tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", directory,
                       "env TERM=xterm EDITRC=/dev/null HOME=\(directory) \(binary) --workspace \(directory)/ws"])
         defer { _ = try? tmux(["kill-server"]) }
-        // capture-pane drops trailing spaces: the prompt reads "persona>".
+        // capture-pane drops trailing spaces: the prompt reads "persona>". The banner names the workspace.
         _ = try waitForPane(session, toContain: "persona>")
+        _ = try waitForPane(session, toContain: "persona workbench, workspace \(directory)/ws\n")
 
         // Tab completes a command name, a key, and a choice.
         _ = try tmux(["send-keys", "-t", session, "se", "Tab"])

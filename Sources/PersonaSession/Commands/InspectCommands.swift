@@ -108,11 +108,11 @@ extension CommandTable {
             let loaded = use.loaded, adapter = use.adapter?.adapter
             if ctx.arguments.flag("json") { return try runLossJSON(ctx, loaded, adapter: adapter) }
             guard !ctx.arguments.variadic.isEmpty else { throw CommandError.missingArgument(command: "loss", argument: "text") }
-            ctx.print(use.header)
             let top = ctx.arguments.int("top", default: 5)
             guard (0...20).contains(top) else {
                 throw CommandError.badValue(command: "loss", argument: "top", value: String(top), expected: "0 to 20")
             }
+            ctx.print(use.header)
             let view = ctx.arguments.string("view", default: "both")
             let label = InspectSupport.label(loaded)
             for (n, text) in ctx.arguments.variadic.enumerated() {
@@ -180,9 +180,10 @@ extension CommandTable {
                 throw CommandError.badValue(command: "attention", argument: "window", value: String(size), expected: "1 to 256")
             }
 
+            // Argument errors come before any output.
+            let query = try ctx.arguments.string("from").map { try pattern.position(of: $0) }
             ctx.print(use.header)
-            if let from = ctx.arguments.string("from") {
-                let q = try pattern.position(of: from)
+            if let q = query {
                 ctx.print("token \(q) '\(TokenLabel.visible(pattern.tokens[q]))' attends to (layer \(layer), \(head == nil ? "mean of all heads" : headName)):")
                 for line in AttentionRendering.attendedFrom(pattern, head: head, query: q) { ctx.print(line) }
             } else {
