@@ -1,5 +1,6 @@
 import Foundation
 import PersonaCore
+import PersonaData
 import PersonaModel
 import PersonaTrain
 
@@ -8,6 +9,9 @@ import PersonaTrain
 /// is only the fallback of a session that has loaded none.
 final class SessionModelState {
     var activeModel: String?
+    /// The dataset each adapter was last trained on, and its parameters (format, markup…):
+    /// what the adapter expects its text to look like.
+    var trainedOn: [String: (dataset: String, parameters: DatasetParameters)] = [:]
 }
 
 /// What a `model=` value names, before anything is loaded: a session model, or a file.
@@ -45,6 +49,8 @@ struct ModelInUse {
     var loaded: LoadedModel
     /// The adapter and its name (`adapter=none`, or no active adapter: nil).
     var adapter: (name: String, adapter: LoRAAdapter)?
+    /// The dataset the adapter was trained on in this session, with its format (nil: none).
+    var trainedOn: (dataset: String, parameters: DatasetParameters)?
 
     /// One line naming what ran: `model base, adapter ed` / `model base, no adapter`.
     var header: String { "model \(model.displayName), " + (adapter.map { "adapter \($0.name)" } ?? "no adapter") }
@@ -136,7 +142,15 @@ extension CommandContext {
         } else {
             model = try modelReference(nil)
         }
-        return ModelInUse(model: model, loaded: try load(model), adapter: adapter)
+        return ModelInUse(model: model, loaded: try load(model), adapter: adapter,
+                          trainedOn: adapter.flatMap { sessionModels.trainedOn[$0.name] })
+    }
+
+    /// `train` calls this: the adapter becomes the active one, and remembers the dataset
+    /// (and so the format) it was trained on.
+    func noteTraining(adapter: String, dataset: String) throws {
+        train.activeAdapter = adapter
+        sessionModels.trainedOn[adapter] = (dataset, try self.dataset(named: dataset).parameters)
     }
 
     private func sameFile(_ a: String, _ b: String) -> Bool {

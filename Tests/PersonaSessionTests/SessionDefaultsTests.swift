@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PersonaCore
+import PersonaData
 @testable import PersonaSession
 import PersonaTestSupport
 
@@ -51,7 +52,18 @@ final class SessionDefaultsTests: XCTestCase {
     func testTheModelLoadedLastIsTheSessionsModel() throws {
         let (a, b) = try tinyModels()
         let bench = makeBench()
+        // No default model to fall back on: what runs below runs on the session's model.
+        let configured = ProcessInfo.processInfo.environment["PERSONA_MODEL"]
+        setenv("PERSONA_MODEL", directory + "/no-default-model.gguf", 1)
+        defer { if let configured { setenv("PERSONA_MODEL", configured, 1) } else { unsetenv("PERSONA_MODEL") } }
+        XCTAssertThrowsError(try bench.execute(line: "loss \"hello there\""))
+        try bench.execute(line: "demo-data \(directory)/exports; import \(directory)/exports me=\"Sam Rivera\" timezone=UTC")
         try bench.execute(line: "model base \(a)")
+        for line in ["generate as=\"Sam Rivera\" with=\"Alex Chen\" turns=1 --nosave", "complete \"hello\" --nosave",
+                     "chat as=\"Alex Chen\" with=\"Sam Rivera\" say=hi", "tokenize hello",
+                     "dataset build d format=transcript max_tokens=64 min_messages=40 since=2024-11-20 imitate=me"] {
+            XCTAssertNoThrow(try bench.execute(line: line), line)
+        }
         XCTAssertEqual(try header(bench, "loss \"hello there\""), "model base, no adapter")
         try bench.execute(line: "model other \(b)")
         XCTAssertEqual(try header(bench, "lens \"hello there\""), "model other, no adapter")
@@ -124,6 +136,10 @@ final class SessionDefaultsTests: XCTestCase {
         try bench.execute(line: "train d steps=6 batch=2 lr=5e-2")
         XCTAssertFalse(progress.details.isEmpty)
         XCTAssertFalse(progress.details.contains { $0.contains("ETA") }, "the progress line computes the one ETA")
+        // Trained, the adapter carries its dataset's format.
+        let trained = try XCTUnwrap(bench.existingState(SessionModelState.self)?.trainedOn["ed"])
+        XCTAssertEqual(trained.dataset, "d")
+        XCTAssertEqual(trained.parameters.format, .transcript)
 
         XCTAssertEqual(try header(bench, text), "model base, adapter ed")
         XCTAssertNotEqual(try meanLoss(bench, text), before)

@@ -213,6 +213,7 @@ extension CommandTable {
             s.threads = ctx.bench.settings.threads
             let (train, test) = try TrainCommandSupport.examples(ctx, dataset: datasetName)
             let trainer = try Trainer(model: model, adapter: adapter, train: train, test: test, settings: s)
+            try ctx.noteTraining(adapter: adapter.name, dataset: datasetName)
             let state = ctx.train
             state.trainer = trainer; state.runDataset = datasetName; state.runModel = modelName
             state.runID = try state.runStore(ctx).startRun(adapter: adapter.name, dataset: datasetName, model: modelName, settings: s)
