@@ -230,8 +230,17 @@ final class SessionDefaultsTests: XCTestCase {
         XCTAssertNoThrow(try bench.execute(line: "record \(directory)/t.persona"))
     }
 
-    // Row 7: ids the workspace hands out in order do not fail a check.
-    func testWorkspaceIdsDoNotFailACheck() {
+    // Row 7: ids the workspace hands out in order do not fail a check: --update then --check
+    // of a session that saves a generation, in one workspace.
+    func testWorkspaceIdsDoNotFailACheck() throws {
+        let (a, _) = try tinyModels()
+        let path = directory + "/g.persona"
+        try "model base \(a)\nset seed=5\ncomplete \"hello\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertNoThrow(try SessionReplayer.replay(path: path, in: makeBench(), options: .init(update: true, printTranscript: false)))
+        XCTAssertTrue(try String(contentsOfFile: path, encoding: .utf8).contains("| saved as generation 1\n"))
+        XCTAssertNoThrow(try SessionReplayer.replay(path: path, in: makeBench(), options: .init(check: true, printTranscript: false)))
+
+
         let n = OutputNormaliser(workspacePath: "/w", currentDirectory: "/c", temporaryDirectory: "/tmp")
         XCTAssertEqual(n.normalise("saved as generation 6"), n.normalise("saved as generation 7"))
         XCTAssertEqual(n.normalise("run 3: adapter ed on d"), "run <id>: adapter ed on d")
