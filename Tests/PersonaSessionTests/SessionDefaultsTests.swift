@@ -140,6 +140,9 @@ final class SessionDefaultsTests: XCTestCase {
         let trained = try XCTUnwrap(bench.existingState(SessionModelState.self)?.trainedOn["ed"])
         XCTAssertEqual(trained.dataset, "d")
         XCTAssertEqual(trained.parameters.format, .transcript)
+        _ = out.take()
+        try bench.execute(line: "show ed")
+        XCTAssertTrue(out.take().contains("trained on: d (format transcript)"))
 
         XCTAssertEqual(try header(bench, text), "model base, adapter ed")
         XCTAssertNotEqual(try meanLoss(bench, text), before)

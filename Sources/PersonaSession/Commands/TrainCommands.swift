@@ -58,9 +58,11 @@ enum TrainCommandSupport {
     static func register(_ ctx: CommandContext, _ adapter: LoRAAdapter, model: String) {
         let c = adapter.config
         let summary = "LoRA rank \(c.rank), alpha \(format(c.alpha)), \(c.targets.map(\.rawValue).joined(separator: ",")), \(adapter.parameterCount) parameters"
-        ctx.bench.register(NamedObject(name: adapter.name, kind: .adapter, summary: summary, value: adapter) {
-            ["model: \(model)", "scaling: \(format(Double(c.scaling)))\(c.useRSLoRA ? " (rsLoRA)" : "")",
-             "dropout: \(format(c.dropout))", "tensors: \(adapter.tensors.count)"]
+        ctx.bench.register(NamedObject(name: adapter.name, kind: .adapter, summary: summary, value: adapter) { [weak bench = ctx.bench] in
+            let trained = bench?.existingState(SessionModelState.self)?.trainedOn[adapter.name]
+            return ["model: \(model)", "scaling: \(format(Double(c.scaling)))\(c.useRSLoRA ? " (rsLoRA)" : "")",
+                    "dropout: \(format(c.dropout))", "tensors: \(adapter.tensors.count)"]
+                + (trained.map { ["trained on: \($0.dataset) (format \($0.parameters.format.rawValue))"] } ?? [])
         })
         ctx.train.activeAdapter = adapter.name
     }
