@@ -49,21 +49,24 @@ public enum AttentionRendering {
         return lines
     }
 
-    /// Every head as a small map (one character per key), as many side by side as fit in `width`.
-    public static func headGrid(_ pattern: AttentionPattern, window: Range<Int>, width: Int = 80) -> [String] {
+    /// Every head as a small map (one character per key), as many side by side as fit in
+    /// `width`; each row is labelled with its query's position and token, as in `grid`.
+    public static func headGrid(_ pattern: AttentionPattern, window: Range<Int>, width: Int = 80, labelWidth: Int = 8) -> [String] {
         let n = window.count
         let indexWidth = max(2, String(max(0, window.upperBound - 1)).count)
+        let prefixWidth = indexWidth + 1 + labelWidth + 1
         let mapWidth = max(n, 7)
-        let perRow = max(1, (width - indexWidth - 1 + 2) / (mapWidth + 2))
+        let perRow = max(1, (width - prefixWidth + 2) / (mapWidth + 2))
         var lines: [String] = []
         var first = 0
         while first < pattern.heads {
             let heads = first..<min(pattern.heads, first + perRow)
-            var title = String(repeating: " ", count: indexWidth + 1)
+            var title = String(repeating: " ", count: prefixWidth)
             title += heads.map { TokenLabel.pad("head \($0)", mapWidth) }.joined(separator: "  ")
             lines.append(trimRight(title))
             for q in window {
                 var line = TokenLabel.pad(String(q), indexWidth, right: true) + " "
+                    + TokenLabel.pad(TokenLabel.visible(pattern.tokens[q], width: labelWidth), labelWidth) + " "
                 line += heads.map { h -> String in
                     var cells = ""
                     for k in window { cells.append(k <= q ? shade(pattern.weight(head: h, query: q, key: k)) : " ") }

@@ -83,9 +83,9 @@ public struct TokenLosses: Sendable {
 extension LlamaModel {
     /// Losses of `ids` and the top `k` logits at the final position (one forward pass; the
     /// head is tiled over the vocabulary, so no [T, vocab] logits are kept).
-    public func tokenLosses(_ ids: [Int32], topK k: Int = 5) throws -> TokenLosses {
+    public func tokenLosses(_ ids: [Int32], topK k: Int = 5, adapter: ProjectionAdapter? = nil) throws -> TokenLosses {
         guard !ids.isEmpty else { return TokenLosses(ids: [], nll: [], top: []) }
-        var r = try forward(TokenBatch(ids), logits: .last, nll: true)
+        var r = try forward(TokenBatch(ids), logits: .last, nll: true, adapter: adapter)
         let top = PersonaTensor.topK(&r.logits, count: r.logits.count, k: k).map { LensEntry(id: $0.index, logit: $0.value) }
         return TokenLosses(ids: ids, nll: r.nll, top: top)
     }

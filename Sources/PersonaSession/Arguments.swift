@@ -3,15 +3,17 @@ import PersonaCore
 public enum CommandError: UserFacingError, Equatable {
     case unknownCommand(String, suggestion: String?)
     case missingArgument(command: String, argument: String)
-    case unknownKey(command: String, key: String, suggestion: String?)
+    /// `known`: how the command's keyed arguments and flags are written (`model=`, `--json`),
+    /// listed in the hint when no one of them is close to `key`.
+    case unknownKey(command: String, key: String, suggestion: String?, known: [String] = [])
     case badValue(command: String, argument: String, value: String, expected: String)
     case tooManyArguments(command: String, extra: String)
     case noSuchObject(name: String, kind: ObjectKind?)
     case failed(command: String, reason: String)
     /// A `.persona` file that cannot be read as one.
     case sessionFile(path: String, line: Int, reason: String)
-    /// `run --check`: a command's output is not the recorded one (`line` is the first
-    /// differing output line in the file).
+    /// `run --check`: a command's output is not the recorded one (`line` is the command's
+    /// own line in the file).
     case outputDiffers(path: String, line: Int, command: String)
     /// `run --check --keep-going`: how many commands differed.
     case checkFailed(path: String, differing: Int, commands: Int)
@@ -19,12 +21,14 @@ public enum CommandError: UserFacingError, Equatable {
     case scriptFailed(source: String, line: Int, message: String)
     /// `run`/`replay` inside each other past the cap (a file replaying itself).
     case nestingTooDeep(path: String, limit: Int)
+    /// A command that only reads the workspace, where there is none yet.
+    case noWorkspace(command: String, path: String)
 
     public var message: String {
         switch self {
         case .unknownCommand(let name, _): return "unknown command '\(name)'"
         case .missingArgument(let command, let argument): return "\(command): missing \(argument.uppercased())"
-        case .unknownKey(let command, let key, _): return "\(command): unknown argument '\(key)'"
+        case .unknownKey(let command, let key, _, _): return "\(command): unknown argument '\(key)'"
         case .badValue(let command, let argument, let value, let expected):
             return "\(command): \(argument)=\(value) is not valid; expected \(expected)"
         case .tooManyArguments(let command, let extra): return "\(command): unexpected argument '\(extra)'"
@@ -39,16 +43,22 @@ public enum CommandError: UserFacingError, Equatable {
         case .scriptFailed(let source, let line, let message): return "\(source):\(line): \(message)"
         case .nestingTooDeep(let path, let limit):
             return "\(path): sessions replayed inside each other more than \(limit) deep"
+        case .noWorkspace(let command, let path):
+            return "\(command): there is no workspace at \(path) yet"
         }
     }
 
     public var hint: String? {
         switch self {
-        case .unknownCommand(_, let suggestion?), .unknownKey(_, _, let suggestion?): return "did you mean '\(suggestion)'?"
+        case .unknownCommand(_, let suggestion?), .unknownKey(_, _, let suggestion?, _): return "did you mean '\(suggestion)'?"
+        case .unknownKey(let command, _, nil, let known) where !known.isEmpty:
+            return "'\(command)' takes " + known.joined(separator: ", ")
+        case .unknownKey(let command, _, nil, _): return "'\(command)' takes no named arguments; 'help \(command)' shows its usage"
         case .unknownCommand: return "type 'help' for the list of commands"
         case .noSuchObject: return "'ls' lists the session's objects"
         case .outputDiffers, .checkFailed: return "the diff is above; 'run --update FILE' records the new output if it is right"
         case .nestingTooDeep: return "does a session replay itself?"
+        case .noWorkspace: return "'import FILE' makes one ('demo-data DIR' writes invented exports to import); --workspace DIR chooses another"
         default: return nil
         }
     }
@@ -80,8 +90,9 @@ public struct Arguments {
         func lookup(_ key: String) throws -> ArgumentSpec {
             let normalised = keyName(key)
             if let a = specsByName[normalised] ?? specsByName[key], a.role == .keyed || a.role == .flag { return a }
-            let names = spec.arguments.filter { $0.role == .keyed || $0.role == .flag }.map(\.name)
-            throw CommandError.unknownKey(command: spec.name, key: key, suggestion: closestMatch(key, in: names))
+            let named = spec.arguments.filter { $0.role == .keyed || $0.role == .flag }
+            let known = named.map { $0.role == .flag ? "--" + $0.name.replacingOccurrences(of: "_", with: "-") : $0.name + "=" }
+            throw CommandError.unknownKey(command: spec.name, key: key, suggestion: closestMatch(key, in: named.map(\.name)), known: known)
         }
 
         while i < words.count {

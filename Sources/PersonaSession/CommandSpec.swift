@@ -85,7 +85,17 @@ public struct CommandSpec {
     /// The command reads its words itself (`let NAME = COMMAND …` passes the rest on to
     /// another command): they all land in the variadic argument, unparsed.
     public var takesRawWords = false
+    /// The command only reads the workspace: where there is none yet, it says so instead of
+    /// creating an empty one (`persona people` in a new folder leaves nothing behind).
+    public var readsOnly = false
     public var run: (CommandContext) throws -> Void
+
+    /// This command, marked as only reading the workspace (`readsOnly`).
+    public var readingOnly: CommandSpec {
+        var c = self
+        c.readsOnly = true
+        return c
+    }
 
     public init(_ name: String, summary: String, details: String = "", examples: [String] = [],
                 arguments: [ArgumentSpec] = [], run: @escaping (CommandContext) throws -> Void) {

@@ -60,11 +60,26 @@ extension Workbench {
         let (spec, rest) = try CommandTable.resolve(words, extra: extraCommands)
         let arguments = spec.takesRawWords ? Arguments(rawWords: rest, spec: spec) : try Arguments(words: rest, spec: spec)
         commandDepth += 1
-        defer { commandDepth -= 1 }
+        let outerReadingCommand = readingCommand
+        readingCommand = spec.readsOnly ? spec.name : nil
+        defer { commandDepth -= 1; readingCommand = outerReadingCommand }
         // Only the outermost command clears Ctrl-C: one pressed during a replay must stop
         // the replay, not just the command that happened to be running.
         if commandDepth == 1 { cancellation.reset() }
+        let mark = registrationMark
         try spec.run(CommandContext(bench: self, arguments: arguments, command: spec, words: rest))
+        rememberRecipes(words: words, since: mark)
+    }
+
+    /// Notes `words` as the recipe of every object this command registered, unless a command
+    /// it ran inside itself (`run FILE`) already did: the innermost command recreates it.
+    private func rememberRecipes(words: [String], since mark: Int) {
+        for name in objectsRegistered(since: mark) {
+            if let existing = recipes[name], existing.stamp > mark { continue }
+            guard let object = object(name) else { continue }
+            recipes[name] = ObjectRecipe(words: words, stamp: registrationMark,
+                                         fingerprint: SessionRecipes.fingerprint(of: object.value))
+        }
     }
 
     /// Lexes and runs a line that may hold several `;`-separated commands. While a line mode

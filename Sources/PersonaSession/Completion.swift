@@ -175,7 +175,10 @@ public enum Completion {
     static func values(for type: ValueType, partial: String, bench: Workbench) -> [String] {
         var result = (providers[type]?(bench) ?? []) + (builtInSources[type]?(bench) ?? [])
         switch type {
-        case .object(let kind): result += bench.names(of: kind)
+        case .object(let kind):
+            result += bench.names(of: kind)
+            // model= takes a session model or a file: once a path is being typed, files too.
+            if kind == .model, !partial.isEmpty { result += paths(partial: partial) }
         case .objectName: result += bench.objects.map(\.name)
         case .choice(let words): result += words
         case .bool: result += ["true", "false"]

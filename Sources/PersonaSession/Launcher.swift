@@ -16,7 +16,7 @@ import Glibc
 /// the command, 2 for a bad option.
 public enum Launcher {
     public static let usage = """
-        usage: persona [--workspace DIR] [COMMAND [ARGS…] | -c "CMD; CMD…"]
+        usage: persona [--workspace DIR] [COMMAND [ARGS…] | -c "CMD; CMD…"]   (--workspace may also follow the command)
                persona --version
         With no command: the interactive prompt on a terminal, or commands read from standard input.
         'persona help' lists the commands.
@@ -46,19 +46,42 @@ public enum Launcher {
         return "persona: this build was compiled for a CPU with \(missing.joined(separator: ", ")), which this CPU (\(CPUFeatures.modelName)) lacks; rebuild it on this machine with scripts/setup"
     }
 
+    /// Takes `--workspace DIR` (or `--workspace=DIR`) out of the words wherever it stands,
+    /// before a command or after it (`persona people --workspace ws`); a `--` word ends the
+    /// search, so a command can still be given the literal text. `incomplete`: no folder followed.
+    static func extractWorkspace(_ words: inout [String]) -> (found: String?, incomplete: Bool) {
+        var found: String?
+        var i = 0
+        while i < words.count, words[i] != "--" {
+            if words[i] == "--workspace" {
+                guard i + 1 < words.count else { return (found, true) }
+                found = words[i + 1]
+                words.removeSubrange(i...(i + 1))
+            } else if words[i].hasPrefix("--workspace=") {
+                found = String(words[i].dropFirst("--workspace=".count))
+                words.remove(at: i)
+            } else {
+                i += 1
+            }
+        }
+        return (found, false)
+    }
+
     public static func main(arguments: [String]) -> Int32 {
         if let refusal = unsupportedCPUMessage() {
             FileHandle.standardError.write(Data((refusal + "\n").utf8))
             return 1
         }
         var rest = Array(arguments.dropFirst())
-        var workspace: String?
         var commandString: String?
-        // Global options come before the command.
+        // --workspace may stand anywhere; the other global options come before the command.
+        let (workspace, incomplete) = extractWorkspace(&rest)
+        if incomplete {
+            FileHandle.standardError.write(Data("persona: --workspace needs a folder\n\(usage)\n".utf8))
+            return 2
+        }
         while let first = rest.first, first.hasPrefix("-") {
-            if first == "--workspace", rest.count >= 2 { workspace = rest[1]; rest.removeFirst(2) }
-            else if first.hasPrefix("--workspace=") { workspace = String(first.dropFirst("--workspace=".count)); rest.removeFirst() }
-            else if first == "-c", rest.count >= 2 { commandString = rest[1]; rest.removeFirst(2) }
+            if first == "-c", rest.count >= 2 { commandString = rest[1]; rest.removeFirst(2) }
             else if first == "--help" || first == "-h" { rest = ["help"]; break }
             else if first == "--version" || first == "-V" { print(versionText()); return 0 }
             else {

@@ -13,14 +13,13 @@ public enum REPL {
     /// the session goes on. Returns the exit status. `whileLineMode`: only while a line mode
     /// (a chat started from the shell) is open.
     public static func runInteractive(bench: Workbench, whileLineMode: Bool = false) -> Int32 {
-        var historyPath: String?
-        do { historyPath = try bench.workspace().historyPath }
-        catch { bench.diagnostics.write("warning: \(describeError(error)); history will not be kept\n") }
+        // The history file is written once the workspace exists: starting the prompt creates nothing.
+        let historyPath = bench.workspacePath + "/.persona_history"
         guard let editor = LineEditor(bench: bench, historyPath: historyPath) else {
             bench.diagnostics.write("error: the terminal could not be set up for line editing; reading plain lines\n")
             return runScript(bench: bench, source: "<stdin>", readLine: { Swift.readLine(strippingNewline: true) })
         }
-        if !whileLineMode { bench.output.write("persona workbench: 'help' lists the commands, Tab completes, Ctrl-D or 'quit' leaves.\n") }
+        if !whileLineMode { bench.output.write(banner(bench)) }
         editor.follow(bench.settings)
         // At a terminal, heat maps and highlights are coloured unless NO_COLOR or 'set color=off'.
         bench.settings.color = true
@@ -67,6 +66,15 @@ public enum REPL {
             if ended { break }
         }
         return 0
+    }
+
+    /// The first lines at the prompt: which workspace the session works in (and whether it
+    /// exists yet), and how to get help and leave.
+    static func banner(_ bench: Workbench) -> String {
+        let workspace = bench.workspaceExists
+            ? "workspace \(bench.workspacePath)"
+            : "workspace \(bench.workspacePath) (none there yet: 'import FILE' makes it)"
+        return "persona workbench, \(workspace)\n'help' lists the commands, Tab completes, Ctrl-D or 'quit' leaves.\n"
     }
 
     /// Commands read line by line from `readLine` (piped input, no prompt, no colour), run

@@ -18,6 +18,9 @@ public final class TerminalProgress: ProgressReporter {
         var unit: String
         var start: Double
         var done = 0
+        /// Where the count stood before the first step timed here (a resumed run starts past 0),
+        /// so that the rate and the ETA count only this stretch.
+        var doneBefore: Int?
         var detail: String?
     }
 
@@ -46,6 +49,7 @@ public final class TerminalProgress: ProgressReporter {
     public func advance(to done: Int, detail: String?) {
         guard !tasks.isEmpty else { return }
         tasks[tasks.count - 1].done = done
+        if tasks[tasks.count - 1].doneBefore == nil { tasks[tasks.count - 1].doneBefore = max(0, done - 1) }
         if let detail { tasks[tasks.count - 1].detail = detail }
         draw(force: false)
     }
@@ -71,13 +75,16 @@ public final class TerminalProgress: ProgressReporter {
         guard let task = tasks.last, force || now - lastDraw >= interval else { return }
         lastDraw = now
         emit("\r\u{1B}[K" + TerminalProgress.line(label: task.label, done: task.done, total: task.total, unit: task.unit,
-                                                    elapsed: now - task.start, detail: task.detail, width: terminalWidth()))
+                                                    elapsed: now - task.start, detail: task.detail, width: terminalWidth(),
+                                                    doneBefore: task.doneBefore ?? 0))
     }
 
-    /// One progress line, cut to `width` columns.
-    public static func line(label: String, done: Int, total: Int?, unit: String, elapsed: Double, detail: String?, width: Int) -> String {
+    /// One progress line, cut to `width` columns: the only ETA on it is this one (a detail
+    /// should not carry its own). `doneBefore` of `done` were done before `elapsed` began.
+    public static func line(label: String, done: Int, total: Int?, unit: String, elapsed: Double, detail: String?, width: Int,
+                            doneBefore: Int = 0) -> String {
         var parts = [label]
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let rate = elapsed > 0 ? Double(done - doneBefore) / elapsed : 0
         if let total, total > 0 {
             let fraction = min(1, max(0, Double(done) / Double(total)))
             let barWidth = 20

@@ -93,6 +93,8 @@ public final class Workbench {
     public internal(set) var recorder: SessionRecorder?
     /// Every name passed to `register`, in order: `let` finds what a command created.
     private(set) var registrationLog: [String] = []
+    /// The command that made each object (`record` writes them first, see SessionRecipes).
+    var recipes: [String: ObjectRecipe] = [:]
 
     private var objectOrder: [String] = []
     private var objectsByName: [String: NamedObject] = [:]
@@ -106,10 +108,21 @@ public final class Workbench {
         self.rng = SeededGenerator(seed: settings.seed)
     }
 
+    /// The name of the running command when it only reads (`CommandSpec.readsOnly`): it
+    /// may open the workspace but not create it.
+    var readingCommand: String?
+
+    /// Whether the workspace folder exists yet.
+    public var workspaceExists: Bool { openedWorkspace != nil || FileManager.default.fileExists(atPath: workspacePath) }
+
     /// The workspace, created (0700) on first use so that commands that need no storage
-    /// (help, tokenize) leave nothing behind.
+    /// (help, tokenize) leave nothing behind; a command that only reads gets an error
+    /// saying there is none yet instead.
     public func workspace() throws -> Workspace {
         if let openedWorkspace { return openedWorkspace }
+        if let readingCommand, !workspaceExists {
+            throw CommandError.noWorkspace(command: readingCommand, path: workspacePath)
+        }
         let w = try Workspace(path: workspacePath)
         openedWorkspace = w
         return w

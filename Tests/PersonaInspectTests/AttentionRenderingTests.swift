@@ -21,13 +21,13 @@ final class AttentionRenderingTests: XCTestCase {
 
     func testHeadGridPutsSmallMapsSideBySide() throws {
         XCTAssertEqual(AttentionRendering.headGrid(try pattern(), window: 0..<3), [
-            "   head 0   head 1",
-            " 0 █        █",
-            " 1 ▒▒        █",
-            " 2  ░▒        █",
+            "            head 0   head 1",
+            " 0 <s>      █        █",
+            " 1 ·cat     ▒▒        █",
+            " 2 ↵         ░▒        █",
         ])
         // Too narrow for two maps: one per row, with a blank line between.
-        XCTAssertEqual(AttentionRendering.headGrid(try pattern(), window: 0..<3, width: 12).count, 9)
+        XCTAssertEqual(AttentionRendering.headGrid(try pattern(), window: 0..<3, width: 21).count, 9)
     }
 
     func testAttendedFromListsEarlierTokensWithBars() throws {

@@ -47,7 +47,11 @@ final class ArgumentsTests: XCTestCase {
             XCTAssertEqual($0 as? CommandError, .missingArgument(command: "demo", argument: "file"))
         }
         XCTAssertThrowsError(try Arguments(words: ["f", "stepz=3"], spec: spec)) {
-            XCTAssertEqual($0 as? CommandError, .unknownKey(command: "demo", key: "stepz", suggestion: "steps"))
+            XCTAssertEqual($0 as? CommandError, .unknownKey(command: "demo", key: "stepz", suggestion: "steps", known: ["steps=", "lr=", "mode=", "--json"]))
+        }
+        // Nothing close: the hint lists every argument the command takes.
+        XCTAssertThrowsError(try Arguments(words: ["f", "adapter=a"], spec: spec)) {
+            XCTAssertEqual(($0 as? CommandError)?.hint, "'demo' takes steps=, lr=, mode=, --json")
         }
         XCTAssertThrowsError(try Arguments(words: ["f", "steps=abc"], spec: spec)) {
             XCTAssertEqual($0 as? CommandError, .badValue(command: "demo", argument: "steps", value: "abc", expected: "an integer"))

@@ -71,6 +71,8 @@ final class CompletionTests: XCTestCase {
         try "".write(toFile: dir + "/.hidden", atomically: true, encoding: .utf8)
         XCTAssertEqual(candidates("run \(dir)/n"), ["\(dir)/nested/", "\(dir)/notes.persona"])
         XCTAssertEqual(candidates("run \(dir)/."), ["\(dir)/.hidden"])
+        // model= takes a session model or a file.
+        XCTAssertEqual(candidates("tokenize model=\(dir)/no"), ["model=\(dir)/notes.persona"])
         let common = Completion.complete(line: "run \(dir)/no", bench: bench)
         XCTAssertEqual(common.commonPrefix, "\(dir)/notes.persona")
     }

@@ -127,7 +127,7 @@ final class ProcessTests: XCTestCase {
         try "set seed=2\n| seed=2 threads=3\n".write(toFile: path, atomically: true, encoding: .utf8)
         let bad = finish(try launch(["run", "--check", path]))
         XCTAssertEqual(bad.status, 1)
-        XCTAssertTrue(bad.stderr.contains("\(path):2: the output of 'set seed=2' differs from the recording"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("\(path):1: the output of 'set seed=2' differs from the recording"), bad.stderr)
         XCTAssertTrue(bad.stderr.contains("-seed=2 threads=3\n+seed=2 threads=2\n"), bad.stderr)
     }
 
@@ -174,11 +174,15 @@ final class ProcessTests: XCTestCase {
         }
         let binary = try Self.personaBinary()
         let session = "repl"
+        // The prompt creates no workspace (it keeps the history once one exists): make it here.
+        try FileManager.default.createDirectory(atPath: directory + "/ws", withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
         _ = try tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", directory,
                       "env TERM=xterm EDITRC=/dev/null HOME=\(directory) \(binary) --workspace \(directory)/ws"])
         defer { _ = try? tmux(["kill-server"]) }
-        // capture-pane drops trailing spaces: the prompt reads "persona>".
+        // capture-pane drops trailing spaces: the prompt reads "persona>". The banner names the workspace.
         _ = try waitForPane(session, toContain: "persona>")
+        _ = try waitForPane(session, toContain: "persona workbench, workspace \(directory)/ws\n")
 
         // Tab completes a command name, a key, and a choice.
         _ = try tmux(["send-keys", "-t", session, "se", "Tab"])

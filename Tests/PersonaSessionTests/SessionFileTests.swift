@@ -133,7 +133,7 @@ final class ReplayTests: XCTestCase {
         try recorded.replacingOccurrences(of: "| seed=9 threads=1", with: "| seed=9 threads=3")
             .write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try SessionReplayer.replay(path: path, in: makeBench(), options: .init(check: true))) {
-            XCTAssertEqual($0 as? CommandError, .outputDiffers(path: path, line: 6, command: "set threads=1"))
+            XCTAssertEqual($0 as? CommandError, .outputDiffers(path: path, line: 5, command: "set threads=1"))
         }
         XCTAssertTrue(diagnostics.text.contains("-seed=9 threads=3\n+seed=9 threads=1\n"), diagnostics.text)
 

@@ -164,8 +164,9 @@ extension CommandTable {
     /// the model and adapter, and the format (the adapter's dataset's unless format= is given).
     static func startChat(_ ctx: CommandContext, key: String, persona: String, user: String) throws -> ChatSession {
         let (samplerName, settings, seed) = try samplerAndSeed(ctx)
-        let loaded = try ctx.loadedModel(ctx.arguments.string("model"))
-        let lora = try adapter(ctx)
+        let use = try ctx.modelInUse(adapters: .onlyNamed)
+        let loaded = use.loaded
+        let lora = use.adapter.map { (name: $0.name, adapter: $0.adapter) }
         let parameters = try generationParameters(ctx, adapter: lora?.name)
         let layout = try ChunkLayout(parameters: parameters)
         let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings,

@@ -26,9 +26,9 @@ extension CommandContext {
         return store
     }
 
-    /// The tokenizer (and chat markup) of a model file: `model=` or the default model.
+    /// The tokenizer (and chat markup) of `model=` (a session model or a file; nil: the session's model).
     fileprivate func datasetTokenizer(_ model: String?) throws -> (path: String, tokenizer: Tokenizer, markup: ChatMarkupName?) {
-        let path = try DataCommandSupport.resolveModelPath(model)
+        let path = try DataCommandSupport.resolveModelPath(try modelPath(model))
         if let cached = dataState.tokenizers[path] { return (path, cached.0, cached.1) }
         let gguf = try GGUFFile(path: path)
         let tokenizer = try loadTokenizer(gguf: gguf)
@@ -54,9 +54,9 @@ extension CommandContext {
 }
 
 enum DataCommandSupport {
-    /// A `.gguf` file, or a folder holding exactly one; with nothing given, the default model.
+    /// A `.gguf` file, or a folder holding exactly one.
     static func resolveModelPath(_ model: String?) throws -> String {
-        let path = try DefaultModel.resolve(model)
+        let path = try model ?? DefaultModel.resolve(nil)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CommandError.failed(command: "dataset", reason: "model file \(path) not found (give model=FILE.gguf)")
@@ -199,7 +199,7 @@ extension CommandTable {
                         .flag("reactions", "keep reactions as text (Liked “…”)"),
                         .flag("media", "keep media placeholders"),
                         .keyed("min_messages", .int, default: "1000", "least text messages for a conversation to be used"),
-                        .keyed("model", .path, "model whose tokenizer counts tokens (default: the default model, see help model)"),
+                        .keyed("model", .object(.model), "model whose tokenizer counts tokens: a session model or a file (default: the session's model)"),
                         .keyed("markup", .choice(ChatMarkupName.allCases.map(\.rawValue)), "chat markup for format=chat (default: the model's template)"),
                         .keyed("relationships", .string, "how contacts relate to you: \"Alice=his sister,Bob=a colleague\""),
                         .keyed("since", .string, "only messages at or after this date (2024-01-31)"),
@@ -281,11 +281,11 @@ extension CommandTable {
             if stored.isEmpty { ctx.print("no datasets (build one with 'dataset build NAME')"); return }
             ctx.printTable([["name", "format", "chunks", "tokens"]] + stored.map { [$0.name, $0.format, String($0.chunks), String($0.tokens)] },
                            rightAligned: [2, 3])
-        },
+        }.readingOnly,
         CommandSpec("dataset show", summary: "Show a dataset, or one chunk with its counted tokens marked",
                     details: "Counted tokens (those the loss uses) are shown in reverse video on a colour terminal, between ⟦ and ⟧ otherwise.",
                     examples: ["dataset show chats", "dataset show chats[12]"],
-                    arguments: [.positional("chunk", .string, "NAME or NAME[INDEX]")]) { ctx in
+                    arguments: [.positional("chunk", .object(.dataset), "NAME or NAME[INDEX]")]) { ctx in
             let (name, index) = try DataCommandSupport.parseReference(try ctx.arguments.required("chunk"))
             let dataset = try ctx.dataset(named: name)
             guard let index else {
@@ -308,10 +308,10 @@ extension CommandTable {
             let color = ctx.useColor()
             ctx.print(DataCommandSupport.highlighted(chunk, tokenizer: tokenizer, color: color))
             ctx.print("source messages: " + chunk.sourceMessageIDs.map(String.init).joined(separator: " "))
-        },
+        }.readingOnly,
         CommandSpec("dataset stats", summary: "Chunks and tokens per person and split, and messages per chunk",
                     examples: ["dataset stats chats"],
-                    arguments: [.positional("name", .string, "the dataset")]) { ctx in
+                    arguments: [.positional("name", .object(.dataset), "the dataset")]) { ctx in
             let dataset = try ctx.dataset(named: try ctx.arguments.required("name"))
             let stats = DatasetStatistics(dataset)
             var rows = [["person", "split", "chunks", "tokens", "counted", "messages"]]
@@ -329,7 +329,7 @@ extension CommandTable {
             let histogram = stats.messagesPerChunk.keys.sorted().map { "\($0):\(stats.messagesPerChunk[$0] ?? 0)" }
             ctx.print("chunks by messages held: " + histogram.joined(separator: " "))
             ctx.print("messages cut to fit: \(dataset.report.splitMessages); messages in both splits: \(stats.messagesInBothSplits)")
-        },
+        }.readingOnly,
         CommandSpec("dataset export", summary: "Write a dataset as JSONL for TRL, mlx-lm or plain-text trainers",
                     details: """
                         Two files, train and test: FILE.jsonl becomes FILE.train.jsonl and FILE.test.jsonl; a folder (ending in /) \
@@ -338,7 +338,7 @@ extension CommandTable {
                         """,
                     examples: ["dataset export chats --format trl chats.jsonl", "dataset export chats --format mlx data/"],
                     arguments: [
-                        .positional("name", .string, "the dataset"),
+                        .positional("name", .object(.dataset), "the dataset"),
                         .positional("file", .path, "output FILE.jsonl or folder/"),
                         .keyed("format", .choice(ExportFormat.allCases.map(\.rawValue)), default: "trl", "shape of each line"),
                     ]) { ctx in
@@ -347,7 +347,7 @@ extension CommandTable {
             for written in try DatasetExporter.export(dataset, format: format, to: try ctx.arguments.required("file")) {
                 ctx.print("\(written.split.rawValue): \(written.lines) lines → \(written.path)")
             }
-        },
+        }.readingOnly,
     ]
 }
 

@@ -47,7 +47,6 @@ enum InspectSupport {
         return ids
     }
 
-    static let modelArgument = ArgumentSpec.keyed("model", .object(.model), "the model (default: the default model)")
     static let colorArgument = ArgumentSpec.flag("color", "colour on a terminal even when the session's color setting is off")
 
     /// Prints a loss report: heat map and legend, table, summary (as `view` says).
@@ -85,7 +84,10 @@ extension CommandTable {
                     otherwise, and always in recordings), then a table with the model's top-k alternatives at \
                     each position, then the mean loss and perplexity. NAME[i] scores chunk i of a dataset: \
                     only the tokens its loss mask counts enter the mean, and the views mark them (use --text \
-                    to score such a string literally).
+                    to score such a string literally). The first line names what was scored: the session's \
+                    model with the active adapter (the one last made, trained, loaded or chosen with 'adapter \
+                    use'), or adapter=NAME, or adapter=none for the model alone; attention, lens and \
+                    perplexity do the same.
                     With --json, texts are read one JSON string per line from standard input (or given as \
                     arguments), and each prints one line: {"ids": […], "nll": […], "mean": x, "top5": \
                     [[id, logit], …]}, where nll[i] is the loss of token i+1 given tokens 0…i and top5 is at \
@@ -95,20 +97,22 @@ extension CommandTable {
                                "loss --json model=smol \"Hi\""],
                     arguments: [
                         .variadic("text", required: false, "texts to score, or DATASET[i] (default: lines of standard input with --json)"),
-                        InspectSupport.modelArgument,
+                        ArgumentSpec.model, ArgumentSpec.activeAdapter,
                         .keyed("top", .int, default: "5", "alternatives shown per position"),
                         .keyed("view", .choice(["both", "map", "table"]), default: "both", "the heat map, the table, or both"),
                         .flag("json", "one JSON object per text (the scripting interface)"),
                         .flag("text", "treat NAME[i] as text, not a dataset chunk"),
                         InspectSupport.colorArgument,
                     ]) { ctx in
-            let loaded = try ctx.loadedModel(ctx.arguments.string("model"))
-            if ctx.arguments.flag("json") { return try runLossJSON(ctx, loaded) }
+            let use = try ctx.modelInUse(adapters: .active)
+            let loaded = use.loaded, adapter = use.adapter?.adapter
+            if ctx.arguments.flag("json") { return try runLossJSON(ctx, loaded, adapter: adapter) }
             guard !ctx.arguments.variadic.isEmpty else { throw CommandError.missingArgument(command: "loss", argument: "text") }
             let top = ctx.arguments.int("top", default: 5)
             guard (0...20).contains(top) else {
                 throw CommandError.badValue(command: "loss", argument: "top", value: String(top), expected: "0 to 20")
             }
+            ctx.print(use.header)
             let view = ctx.arguments.string("view", default: "both")
             let label = InspectSupport.label(loaded)
             for (n, text) in ctx.arguments.variadic.enumerated() {
@@ -118,15 +122,15 @@ extension CommandTable {
                     let dataset = try ctx.dataset(named: reference.name)
                     let chunk = try dataset.chunk(reference.index)
                     ctx.print("\(reference.name)[\(reference.index)]: \(chunk.split.rawValue) chunk, \(chunk.tokens.count) tokens, \(chunk.countedTokens) counted by the loss mask")
-                    let report = try ModelInspection.losses(loaded.model, ids: chunk.tokens, mask: chunk.mask, topK: top, label: label)
+                    let report = try ModelInspection.losses(loaded.model, adapter: adapter, ids: chunk.tokens, mask: chunk.mask, topK: top, label: label)
                     InspectSupport.printLossReport(ctx, report, view: view)
                 } else {
                     let ids = loaded.tokenizer.encode(text, parseSpecialTokens: true)
-                    let report = try ModelInspection.losses(loaded.model, ids: ids, topK: top, label: label)
+                    let report = try ModelInspection.losses(loaded.model, adapter: adapter, ids: ids, topK: top, label: label)
                     InspectSupport.printLossReport(ctx, report, view: view)
                 }
             }
-        },
+        }.readingOnly,
         CommandSpec("attention", summary: "Attention of one layer as a terminal heat map, or saved as SVG/PNG",
                     details: """
                     Rows are query tokens, columns the keys they attend to (the causal mask leaves the upper \
@@ -150,12 +154,13 @@ extension CommandTable {
                         .keyed("window", .int, "positions shown (default 32, or 16 per small map)"),
                         .keyed("svg", .path, "write an SVG heat map here"),
                         .keyed("png", .path, "write a PNG heat map here"),
-                        InspectSupport.modelArgument,
+                        ArgumentSpec.model, ArgumentSpec.activeAdapter,
                     ]) { ctx in
-            let loaded = try ctx.loadedModel(ctx.arguments.string("model"))
+            let use = try ctx.modelInUse(adapters: .active)
+            let loaded = use.loaded
             let ids = try InspectSupport.tokens(ctx, loaded, command: "attention")
             let layer = ctx.arguments.int("layer", default: 0)
-            let pattern = try ModelInspection.attention(loaded.model, ids: ids, layer: layer, label: InspectSupport.label(loaded))
+            let pattern = try ModelInspection.attention(loaded.model, adapter: use.adapter?.adapter, ids: ids, layer: layer, label: InspectSupport.label(loaded))
             let headText = ctx.arguments.string("head", default: "0")
             let head: Int?
             if headText == "all" {
@@ -175,8 +180,10 @@ extension CommandTable {
                 throw CommandError.badValue(command: "attention", argument: "window", value: String(size), expected: "1 to 256")
             }
 
-            if let from = ctx.arguments.string("from") {
-                let q = try pattern.position(of: from)
+            // Argument errors come before any output.
+            let query = try ctx.arguments.string("from").map { try pattern.position(of: $0) }
+            ctx.print(use.header)
+            if let q = query {
                 ctx.print("token \(q) '\(TokenLabel.visible(pattern.tokens[q]))' attends to (layer \(layer), \(head == nil ? "mean of all heads" : headName)):")
                 for line in AttentionRendering.attendedFrom(pattern, head: head, query: q) { ctx.print(line) }
             } else {
@@ -202,7 +209,7 @@ extension CommandTable {
                 let png = try PNGEncoder.encode(width: image.width, height: image.height, rgb: image.rgb)
                 try InspectSupport.writePicture(Data(png), to: pngPath, kind: "PNG (\(image.width)×\(image.height), no labels: the SVG has them)", ctx)
             }
-        },
+        }.readingOnly,
         CommandSpec("lens", summary: "Logit lens: the token each layer would predict next, at every position",
                     details: """
                     Each layer's residual stream goes through the final norm and the output head early; the \
@@ -214,22 +221,24 @@ extension CommandTable {
                     arguments: [
                         .variadic("text", .string, "the text (words are joined by spaces)"),
                         .keyed("width", .int, default: "100", "the table's width in columns"),
-                        InspectSupport.modelArgument,
+                        ArgumentSpec.model, ArgumentSpec.activeAdapter,
                     ]) { ctx in
-            let loaded = try ctx.loadedModel(ctx.arguments.string("model"))
+            let use = try ctx.modelInUse(adapters: .active)
+            let loaded = use.loaded
             let ids = try InspectSupport.tokens(ctx, loaded, command: "lens")
             let width = ctx.arguments.int("width", default: 100)
             guard (40...1000).contains(width) else {
                 throw CommandError.badValue(command: "lens", argument: "width", value: String(width), expected: "40 to 1000")
             }
-            let predictions = try ModelInspection.lens(loaded.model, ids: ids)
+            let predictions = try ModelInspection.lens(loaded.model, adapter: use.adapter?.adapter, ids: ids)
             let label = InspectSupport.label(loaded)
             let (rows, note) = try LogitLensTable.table(tokens: ids.map(label), predictions: predictions.map { $0.map(label) },
                                                         width: width)
+            ctx.print(use.header)
             ctx.print("logit lens over \(ids.count) tokens and \(predictions.count) layers: the top next token of each layer")
             ctx.printTable(rows, rightAligned: [0])
             if let note { ctx.print(note) }
-        },
+        }.readingOnly,
         CommandSpec("perplexity", summary: "Mean loss and perplexity over many texts: a file, or a dataset's split",
                     details: """
                     FILE holds one text per line, or JSON lines (strings, or objects with a "text" field). \
@@ -242,9 +251,10 @@ extension CommandTable {
                         .positional("source", .string, "a text file, or a dataset name"),
                         .keyed("split", .choice(["test", "train"]), default: "test", "the dataset split"),
                         .keyed("limit", .int, "score at most N texts"),
-                        InspectSupport.modelArgument,
+                        ArgumentSpec.model, ArgumentSpec.activeAdapter,
                     ]) { ctx in
-            let loaded = try ctx.loadedModel(ctx.arguments.string("model"))
+            let use = try ctx.modelInUse(adapters: .active)
+            let loaded = use.loaded
             let source = try ctx.arguments.required("source")
             let limit = ctx.arguments.int("limit")
             if let limit, limit < 1 {
@@ -264,21 +274,22 @@ extension CommandTable {
                 ctx.print("\(source): \(items.count) \(split.rawValue) chunk\(items.count == 1 ? "" : "s")")
             }
             guard !items.isEmpty else { throw CommandError.failed(command: "perplexity", reason: "\(source) has no texts to score") }
+            ctx.print(use.header)
             var tally = PerplexityTally()
             ctx.progress.begin("perplexity", total: items.count, unit: "texts")
             defer { ctx.progress.finish() }
             for (i, item) in items.enumerated() {
                 try ctx.cancellation.check()
-                let nll = try ModelInspection.tokenLosses(loaded.model, ids: item.ids)
+                let nll = try ModelInspection.tokenLosses(loaded.model, adapter: use.adapter?.adapter, ids: item.ids)
                 try tally.add(nll: nll, mask: item.mask)
                 ctx.progress.advance(to: i + 1, detail: tally.meanLoss.map { String(format: "mean loss %.3f", $0) })
             }
             ctx.print(tally.summary)
-        },
+        }.readingOnly,
     ]
 
     /// `loss --json`: one JSON object per text, from arguments or standard-input lines.
-    static func runLossJSON(_ ctx: CommandContext, _ loaded: LoadedModel) throws {
+    static func runLossJSON(_ ctx: CommandContext, _ loaded: LoadedModel, adapter: ProjectionAdapter?) throws {
         var inputs: [LossInput] = ctx.arguments.variadic.map { .text($0) }
         if inputs.isEmpty {
             var lineNumber = 0
@@ -295,7 +306,7 @@ extension CommandTable {
             case .text(let text): ids = loaded.tokenizer.encode(text, parseSpecialTokens: true)
             case .ids(let given): ids = given
             }
-            ctx.print(lossJSON(try loaded.model.tokenLosses(ids, topK: 5)))
+            ctx.print(lossJSON(try loaded.model.tokenLosses(ids, topK: 5, adapter: adapter)))
         }
     }
 }

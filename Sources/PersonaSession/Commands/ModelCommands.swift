@@ -10,11 +10,10 @@ final class ModelAreaState {
 
 
 extension CommandContext {
-    /// The model called `name` (a session object), or with no name the default model,
-    /// opened on first use and kept for the session.
+    /// The model `model=NAME` names (a session model or a file), or with no name the
+    /// session's model, else the default model (see `modelReference`).
     func loadedModel(_ name: String?) throws -> LoadedModel {
-        if let name { return try bench.object(name, kind: .model, as: LoadedModel.self) }
-        return try openUnnamedModel(path: DefaultModel.resolve(nil))
+        try load(modelReference(name))
     }
 
     func openUnnamedModel(path: String) throws -> LoadedModel {
@@ -29,20 +28,21 @@ extension CommandContext {
 extension CommandTable {
     /// Commands of the model area.
     static let modelCommands: [CommandSpec] = [
-        CommandSpec("model", summary: "Load a model file as a named session object",
-                    details: "The weights stay mapped from the file in their stored formats (a 4-bit file stays 4-bit). "
+        CommandSpec("model", summary: "Load a model file as a named session object, and make it the session's model",
+                    details: "Commands that take model= use the model loaded last when none is given ('model use NAME' switches). The weights stay mapped from the file in their stored formats (a 4-bit file stays 4-bit). "
                         + "For a float model (a Hugging Face folder of F32/F16/BF16 safetensors, or a GGUF with F32/F16 weights), "
                         + "quantize= stores the seven projection matrices of every block as NF4 (blocks of 64, bitsandbytes' code book), "
                         + "NF4 with double-quantized scales (nf4-dq) or Q8_0: the frozen base of QLoRA. The embedding and head stay as stored.",
-                    examples: ["model smol models/SmolLM2-135M-Instruct.Q4_1.gguf",
+                    examples: ["model base", "model smol models/SmolLM2-135M-Instruct.Q4_1.gguf",
                                "model base models/SmolLM2-135M-Instruct quantize=nf4"],
                     arguments: [
                         .positional("name", .string, "the name to give it"),
-                        .positional("path", .path, "a GGUF file or a Hugging Face model folder"),
+                        .positional("path", .path, required: false, "a GGUF file or a Hugging Face model folder (default: the default model)"),
                         .keyed("quantize", .choice(LoadQuantization.allCases.map(\.rawValue)), default: "none",
                                "quantize a float model's projections at load"),
                     ]) { ctx in
-            let name = try ctx.arguments.required("name"), path = try ctx.arguments.required("path")
+            let name = try ctx.arguments.required("name")
+            let path = try ctx.arguments.string("path") ?? DefaultModel.resolve(nil)
             if CommandTable.command(named: "model " + name) != nil {
                 throw CommandError.badValue(command: "model", argument: "name", value: name, expected: "a name that is not a model subcommand")
             }
@@ -57,6 +57,17 @@ extension CommandTable {
                                            details: { loaded.details }))
             ctx.print("\(name): \(loaded.summary)")
             if let q = loaded.quantization { ctx.print("  " + q.line) }
+            ctx.activateModel(name)
+        },
+        CommandSpec("model use", summary: "Make a loaded model the session's model (what model= defaults to)",
+                    details: "Commands that take model= run on the session's model when none is given: the one loaded last, or the one chosen here. "
+                        + "An active adapter made for another model stops being active.",
+                    examples: ["model use base"],
+                    arguments: [.positional("name", .object(.model), "a model loaded with 'model NAME FILE'")]) { ctx in
+            let name = try ctx.arguments.required("name")
+            _ = try ctx.bench.object(name, kind: .model, as: LoadedModel.self)
+            ctx.print("session model: \(name)")
+            ctx.activateModel(name)
         },
         // `loss` (with its --json form for scripts) is declared with the inspect commands.
     ]

@@ -10,11 +10,11 @@ extension CommandTable {
                     details: "Architecture, parameter count, tensor types and sizes, memory needed, tokenizer, special tokens and chat template family. Reads only the header; nothing is loaded into memory.",
                     examples: ["model info", "model info models/SmolLM2-135M-Instruct.Q4_1.gguf --tensors --metadata", "model info ~/hf/TinyLlama-1.1B-Chat-v1.0"],
                     arguments: [
-                        .positional("path", .path, required: false, "a .gguf file or a folder with config.json and *.safetensors (default: the default model)"),
+                        .positional("path", .path, required: false, "a session model, a .gguf file or a folder with config.json and *.safetensors (default: the session's model)"),
                         .flag("tensors", "also list every tensor with its type, shape and size"),
                         .flag("metadata", "also list every GGUF metadata key with its type and value"),
                     ]) { ctx in
-            let path = try DefaultModel.resolve(ctx.arguments.string("path"))
+            let path = try ctx.modelPath(ctx.arguments.string("path"))
             let model = try ModelFile.open(path: path)
             let summary = ModelSummary(model)
             ctx.printTable(summary.rows.map { [$0.0, $0.1] })

@@ -312,10 +312,10 @@ extension CommandTable {
         return (name, settings, seed)
     }
 
-    /// The adapter named by `adapter=`, if any (a LoRA adapter the train area registered).
+    /// The adapter named by `adapter=`, if any (see `CommandContext.modelInUse`, which also
+    /// picks the model it goes with).
     static func adapter(_ ctx: CommandContext) throws -> (name: String, adapter: ProjectionAdapter)? {
-        guard let name = ctx.arguments.string("adapter") else { return nil }
-        return (name, try ctx.bench.object(name, kind: .adapter, as: (any ProjectionAdapter).self))
+        try ctx.modelInUse(adapters: .onlyNamed).adapter.map { ($0.name, $0.adapter) }
     }
 
     static func regurgitationFinder(_ ctx: CommandContext) throws -> RegurgitationFinder? {
@@ -353,7 +353,7 @@ extension CommandTable {
                         .keyed("relationship", .string, "chat format: how they are related (\"his sister\")"),
                         .keyed("ban_names", .string, "names that must not appear (comma-separated)"),
                         .keyed("adapter", .object(.adapter), "a LoRA adapter to apply"),
-                        .keyed("model", .object(.model), "the model (default: the default model)"),
+                        ArgumentSpec.model,
                         .flag("nosave", "do not save the generation"),
                         .flag("invent", "allow people who are not in the store"),
                     ]) { ctx in
@@ -364,9 +364,9 @@ extension CommandTable {
             let turns = a.int("turns", default: 8)
             guard (1...200).contains(turns) else { throw CommandError.badValue(command: "generate", argument: "turns", value: String(turns), expected: "1 to 200") }
             let (samplerName, settings, seed) = try samplerAndSeed(ctx)
-            let loaded = try ctx.loadedModel(a.string("model"))
+            let use = try ctx.modelInUse(adapters: .onlyNamed)
+            let loaded = use.loaded, lora = use.adapter
             let capacity = min(loaded.model.config.contextLength, 256 + turns * (settings.maxTokens + 24))
-            let lora = try adapter(ctx)
             let parameters = try generationParameters(ctx, adapter: lora?.name)
             let layout = try ChunkLayout(parameters: parameters)
             let generator = try ConversationGenerator(model: loaded.model, tokenizer: loaded.tokenizer, settings: settings,
@@ -418,21 +418,21 @@ extension CommandTable {
                         .keyed("sampler", .object(.sampler), "the sampler (its n, max_tokens, mode…)"),
                         .keyed("seed", .string, "seed of the draws (default: the sampler's, else drawn from the session)"),
                         .keyed("adapter", .object(.adapter), "a LoRA adapter to apply"),
-                        .keyed("model", .object(.model), "the model (default: the default model)"),
+                        ArgumentSpec.model,
                         .flag("tokens", "list every token with its log-probability"),
                         .flag("nosave", "do not save the generation"),
                     ]) { ctx in
             let a = ctx.arguments
             let text = try a.required("text").replacingOccurrences(of: "\\n", with: "\n")
             let (samplerName, settings, seed) = try samplerAndSeed(ctx)
-            let loaded = try ctx.loadedModel(a.string("model"))
+            let use = try ctx.modelInUse(adapters: .onlyNamed)
+            let loaded = use.loaded, lora = use.adapter
             var ids: [Int32] = []
             if loaded.tokenizer.specialTokenIds.addsBOS, let bos = loaded.tokenizer.specialTokenIds.bos { ids.append(bos) }
             ids += loaded.tokenizer.encode(text, parseSpecialTokens: false)
             guard !ids.isEmpty else { throw CommandError.badValue(command: "complete", argument: "text", value: text, expected: "some text") }
             let table = TokenByteTable(TokenizerVocabulary(loaded.tokenizer))
             let sampler = try Sampler(settings: settings, vocabularySize: loaded.model.config.vocabSize, vocabulary: table)
-            let lora = try adapter(ctx)
             let source = ModelLogitsSource(model: loaded.model, capacity: ids.count + settings.maxTokens + 1, adapter: lora?.adapter)
             var rng = SeededGenerator(seed: seed)
             var ends = Set<Int32>()

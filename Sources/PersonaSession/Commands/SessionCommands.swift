@@ -133,6 +133,9 @@ extension CommandTable {
         CommandSpec("quit", summary: "Leave the session (Ctrl-D does the same)") { ctx in
             ctx.bench.wantsToQuit = true
         },
+        CommandSpec("exit", summary: "Leave the session (as quit)") { ctx in
+            ctx.bench.wantsToQuit = true
+        },
     ]
 
     /// Commands that record and replay `.persona` files.
@@ -196,9 +199,13 @@ extension CommandTable {
         CommandSpec("record", summary: "Record the session into a .persona file ('record stop' ends it)",
                     details: """
                     Every command typed after 'record FILE' is appended to FILE with its output, errors \
-                    included, so that 'run --check FILE' replays it. The recording starts with \
-                    'set seed=… threads=…' (and reseeds the session) so that it replays from the same state; \
-                    objects made before it are not in it. The file is private (0600).
+                    included, so that 'run --check FILE' replays it. The recording starts with the commands \
+                    that recreate the session's models, samplers and adapters (and 'model use' / 'adapter \
+                    use' for the active ones), so that it replays on its own; an adapter trained since it was \
+                    made cannot be recreated by a command, and 'record' refuses, naming it. Then comes \
+                    'set seed=… threads=…' (which reseeds the session) so that it replays from the same \
+                    state. Datasets and messages live in the workspace and are not written. The file is \
+                    private (0600).
                     """,
                     examples: ["record afternoon.persona", "record stop", "record notes.persona --append"],
                     arguments: [
@@ -216,7 +223,11 @@ extension CommandTable {
             if let recorder = bench.recorder {
                 throw CommandError.failed(command: "record", reason: "already recording to \(recorder.path); 'record stop' first")
             }
+            // Made before the file is opened: an object that cannot be recreated leaves no file behind.
+            let trainState = bench.existingState(TrainAreaState.self)
+            let preamble = try SessionRecipes.preamble(for: bench, active: (ctx.sessionModels.activeModel, trainState?.activeAdapter))
             let recorder = try SessionRecorder(path: path, append: ctx.arguments.flag("append"))
+            try recorder.append(preamble.text)
             // The recording begins from a known state: the seed and thread count, reapplied.
             let start = ["set", "seed=\(bench.settings.seed)", "threads=\(bench.settings.threads)"]
             let screen = bench.output
@@ -230,6 +241,7 @@ extension CommandTable {
             bench.output = screen
             bench.recorder = recorder
             ctx.print("recording to \(path) ('record stop' ends it)")
+            if !preamble.names.isEmpty { ctx.print("  it begins with the commands that recreate \(preamble.names.joined(separator: ", "))") }
         },
     ]
 

@@ -143,7 +143,7 @@ extension CommandTable {
                 }
             }
             if !jsonl { ctx.print("\(messages.count) message\(messages.count == 1 ? "" : "s")") }
-        },
+        }.readingOnly,
         CommandSpec("people", summary: "List the people in the store and who can be imitated",
                     details: "sent: messages they wrote; received: messages you wrote in chats with them; imitable: in contacts, one-to-one, at least min text messages.",
                     examples: ["people", "people min=500"],
@@ -162,7 +162,7 @@ extension CommandTable {
             if !rows.contains(where: \.inContacts) {
                 ctx.print("nobody is in the contacts: import a .vcf of your contacts, or pass --strangers to the filters")
             }
-        },
+        }.readingOnly,
         CommandSpec("people merge", summary: "Merge two people into one (A's handles and messages become B's)",
                     examples: ["people merge \"+44 7700 900123\" \"Alex Chen\""],
                     arguments: [.positional("a", .person, "the person merged away"), .positional("b", .person, "the person kept")]) { ctx in
@@ -181,7 +181,7 @@ extension CommandTable {
             }
             if let first = s.first, let last = s.last { ctx.print("from \(UTCFormat.day(first)) to \(UTCFormat.day(last))") }
             ctx.print("imports: \(s.imports)")
-        },
+        }.readingOnly,
         CommandSpec("person", summary: "Show one person: handles, conversations, last messages",
                     examples: ["person Alex last=20", "person #3"],
                     arguments: [.positional("person", .person, "name, #id, phone or email"),
@@ -196,7 +196,7 @@ extension CommandTable {
                 let kind = m.kind == .text ? "" : " [\(m.kind.rawValue)]"
                 ctx.print("\(UTCFormat.minute(m.sentAt))  \(m.conversation)  \(m.sender ?? "-"):\(kind) \(m.text)")
             }
-        },
+        }.readingOnly,
         CommandSpec("demo-data", summary: "Write an invented message history in real export formats",
                     details: "Sam Rivera and five contacts of clearly different styles (1,000+ messages each), a group chat, a stranger and a rare contact, as iMazing CSV files and a WhatsApp export. Deterministic for a seed.",
                     examples: ["demo-data demo-exports", "import demo-exports me=\"Sam Rivera\" timezone=UTC"],

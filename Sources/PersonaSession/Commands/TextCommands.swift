@@ -31,11 +31,11 @@ extension CommandTable {
                                "tokenize --json < lines.jsonl"],
                     arguments: [
                         .positional("text", .string, required: false, "the text to tokenize"),
-                        .keyed("model", .path, "model file (GGUF) or Hugging Face folder (default: the default model)"),
+                        .keyed("model", .object(.model), "a session model, a model file (GGUF) or a Hugging Face folder (default: the session's model)"),
                         .flag("json", "read JSON strings from standard input, one per line; print their ids"),
                         .flag("plain", "treat special-token text as plain text"),
                     ]) { ctx in
-            let modelPath = try DefaultModel.resolve(ctx.arguments.string("model"))
+            let modelPath = try ctx.modelPath(ctx.arguments.string("model"))
             let tokenizer = try ctx.bench.state(TextState.self) { TextState() }.tokenizer(for: modelPath)
             let parseSpecial = !ctx.arguments.flag("plain")
             if ctx.arguments.flag("json") {

@@ -51,20 +51,14 @@ enum TrainCommandSupport {
     /// The default base model (`PERSONA_MODEL`, ./models, or beside the checkout).
     static var defaultModelPath: String { get throws { try DefaultModel.resolve(nil) } }
 
-    /// A session model object, or a GGUF path, or the default model: opened through the model
-    /// area (one mapping per file for the session) and seen as a frozen base.
+    /// A session model object, or a GGUF path, or (nil) the session's model, else the default
+    /// model (`CommandContext.modelReference`): opened through the model area (one mapping
+    /// per file for the session) and seen as a frozen base.
     static func model(_ ctx: CommandContext, _ name: String?) throws -> (FrozenLlama, String) {
-        let key = try name ?? defaultModelPath
+        let reference = try ctx.modelReference(name)
+        let key = reference.reference
         if let cached = ctx.train.models[key] { return (cached, key) }
-        let loaded: LoadedModel
-        if let object = ctx.bench.object(key), object.kind == .model {
-            loaded = try ctx.loadedModel(key)
-        } else if FileManager.default.fileExists(atPath: key) {
-            loaded = try ctx.openUnnamedModel(path: key)
-        } else {
-            throw CommandError.failed(command: ctx.command.name,
-                                      reason: "no model named '\(key)' and no file at that path (load one with 'model NAME FILE', pass model=FILE.gguf, or set PERSONA_MODEL)")
-        }
+        let loaded = try ctx.load(reference)
         let frozen = try FrozenLlama(model: loaded.model, source: key)
         ctx.train.models[key] = frozen
         return (frozen, key)
@@ -80,9 +74,11 @@ enum TrainCommandSupport {
     static func register(_ ctx: CommandContext, _ adapter: LoRAAdapter, model: String) {
         let c = adapter.config
         let summary = "LoRA rank \(c.rank), alpha \(format(c.alpha)), \(c.targets.map(\.rawValue).joined(separator: ",")), \(adapter.parameterCount) parameters"
-        ctx.bench.register(NamedObject(name: adapter.name, kind: .adapter, summary: summary, value: adapter) {
-            ["model: \(model)", "scaling: \(format(Double(c.scaling)))\(c.useRSLoRA ? " (rsLoRA)" : "")",
-             "dropout: \(format(c.dropout))", "tensors: \(adapter.tensors.count)"]
+        ctx.bench.register(NamedObject(name: adapter.name, kind: .adapter, summary: summary, value: adapter) { [weak bench = ctx.bench] in
+            let trained = bench?.existingState(SessionModelState.self)?.trainedOn[adapter.name]
+            return ["model: \(model)", "scaling: \(format(Double(c.scaling)))\(c.useRSLoRA ? " (rsLoRA)" : "")",
+                    "dropout: \(format(c.dropout))", "tensors: \(adapter.tensors.count)"]
+                + (trained.map { ["trained on: \($0.dataset) (format \($0.parameters.format.rawValue))"] } ?? [])
         })
         ctx.train.activeAdapter = adapter.name
     }
@@ -153,7 +149,6 @@ enum TrainCommandSupport {
         let pauseAt = ProcessInfo.processInfo.environment["PERSONA_TRAIN_PAUSE_AT_STEP"].flatMap { Int($0) }
         ctx.progress.begin("train", total: total, unit: "steps")
         defer { ctx.progress.finish() }
-        var elapsed = 0.0, stepsTimed = 0
         while trainer.completedSteps < target {
             if ctx.cancellation.isCancelled { return true }
             let m = try trainer.step()
@@ -166,10 +161,9 @@ enum TrainCommandSupport {
                       m.step < total {
                 try checkpoint(ctx, trainer)
             }
-            elapsed += m.seconds; stepsTimed += 1
-            let eta = elapsed / Double(stepsTimed) * Double(total - m.step)
-            var detail = String(format: "loss %.4f  lr %.3g  grad %.3f  %.0f tok/s  ETA %.0f s",
-                                m.loss, m.learningRate, m.gradientNorm, m.tokensPerSecond, eta)
+            // The progress line computes the one ETA from the steps timed in this command.
+            var detail = String(format: "loss %.4f  lr %.3g  grad %.3f  %.0f tok/s",
+                                m.loss, m.learningRate, m.gradientNorm, m.tokensPerSecond)
             if let last = state.lastCheckpoint { detail += "  saved step \(last.step) \(ago(monotonicSeconds() - last.time))" }
             ctx.progress.advance(to: m.step, detail: detail)
             if m.step % printEvery == 0 || m.step == total || m.evalLoss != nil || total <= 20 {
@@ -310,7 +304,7 @@ extension CommandTable {
                         .keyed("targets", .string, default: "q,k,v,o,gate,up,down", "projections to adapt"),
                         .keyed("dropout", .double, default: "0", "dropout on the LoRA input"),
                         .keyed("rslora", .bool, default: "false", "scale by alpha/√r (rsLoRA)"),
-                        .keyed("model", .string, "base model: a session model or a GGUF file (default: the default model)"),
+                        .keyed("model", .string, "base model: a session model or a GGUF file (default: the session's model)"),
                     ]) { ctx in
             let name = try ctx.arguments.required("name")
             let config = try LoRAConfig(rank: ctx.arguments.int("rank", default: 8), alpha: ctx.arguments.double("alpha", default: 16),
@@ -340,7 +334,7 @@ extension CommandTable {
         CommandSpec("adapter load", summary: "Load a PEFT LoRA adapter folder (F32, F16 or BF16) and make it active",
                     examples: ["adapter load ed adapters/ed"],
                     arguments: [.positional("name", .string, "the name to give it"), .positional("dir", .path, "the PEFT adapter folder"),
-                                .keyed("model", .string, "base model (default: the default model)")]) { ctx in
+                                .keyed("model", .string, "base model (default: the session's model)")]) { ctx in
             let name = try ctx.arguments.required("name")
             let (model, modelName) = try TrainCommandSupport.model(ctx, ctx.arguments.string("model"))
             let adapter = try AdapterFiles.load(from: try ctx.arguments.required("dir"), name: name, shape: model.shape)
@@ -350,7 +344,7 @@ extension CommandTable {
         CommandSpec("adapter merge", summary: "Write the base model with an adapter folded in, as float32 safetensors (HF names)",
                     examples: ["adapter merge ed merged.safetensors"],
                     arguments: [.positional("name", .object(.adapter), "the adapter"), .positional("file", .path, "the safetensors file to write"),
-                                .keyed("model", .string, "base model (default: the default model)")]) { ctx in
+                                .keyed("model", .string, "base model (default: the session's model)")]) { ctx in
             let adapter = try TrainCommandSupport.adapter(ctx, try ctx.arguments.required("name"))
             let (model, _) = try TrainCommandSupport.model(ctx, ctx.arguments.string("model") ?? (adapter.baseModel.isEmpty ? nil : adapter.baseModel))
             let file = try ctx.arguments.required("file")
@@ -403,6 +397,7 @@ extension CommandTable {
             let origin = TrainCommandSupport.modelOrigin(ctx, key: modelName)
             let modelDigest = try ModelDigest.of(path: origin.path)
             let datasetDigest = try ctx.dataset(named: datasetName).contentDigest
+            try ctx.noteTraining(adapter: adapter.name, dataset: datasetName)
             let state = ctx.train
             let run = try state.runStore(ctx).startRun(adapter: adapter.name, dataset: datasetName, model: modelName, settings: s)
             let directory = try TrainCommandSupport.runDirectory(ctx, run)
@@ -481,7 +476,7 @@ extension CommandTable {
                 ["\(r.id)", r.adapter, r.dataset, "\(r.stepsDone)/\(r.stepsPlanned)", TrainCommandSupport.honestStatus(ctx, r),
                  r.lastLoss.map { String(format: "%.4f", $0) } ?? "-", r.lastEvalLoss.map { String(format: "%.4f", $0) } ?? "-"]
             }, rightAligned: [0, 3, 5, 6])
-        },
+        }.readingOnly,
         CommandSpec("train curve", summary: "Show a run's loss curve in the terminal, or save it as SVG",
                     examples: ["train curve", "train curve 3 --svg loss.svg"],
                     arguments: [.positional("run", .int, required: false, "the run (default: the latest)"),
@@ -498,7 +493,7 @@ extension CommandTable {
             } else {
                 for line in LossCurve.terminal(points) { ctx.print(line) }
             }
-        },
+        }.readingOnly,
     ]
 }
 

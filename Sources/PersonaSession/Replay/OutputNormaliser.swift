@@ -15,6 +15,10 @@ import Foundation
 ///    Message times print to the minute (`2024-03-01 12:05`) and stay as they are.
 /// 5. Runs of spaces count as one space and trailing spaces are ignored, so that a table
 ///    whose columns widen with a changed figure still compares equal.
+/// 6. Ids the workspace hands out in order, which depend on its history rather than on
+///    the session (`saved as generation 6`, `run 3: adapter ed …`, `runs/run-3`), become
+///    `generation <id>`, `run <id>` and `run-<id>`: replaying a session twice in the same
+///    workspace numbers its generations and runs on from the first replay.
 ///
 /// Recordings (`record`, `run --update`) already write rule 3's `<workspace>` and `<cwd>`
 /// in place of those folders.
@@ -58,6 +62,8 @@ public struct OutputNormaliser {
     private static let duration = try! NSRegularExpression(pattern: number + #"\s?(?:ns|µs|us|ms|s|sec|secs|seconds|min|h)\b"#)
     private static let spaces = try! NSRegularExpression(pattern: " {2,}")
     private static let clock = try! NSRegularExpression(pattern: #"(?<!\d)\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z| UTC)?(?!\d)"#)
+    private static let workspaceId = try! NSRegularExpression(pattern: #"\b(generation|run) #?\d+\b"#)
+    private static let runFolder = try! NSRegularExpression(pattern: #"\brun-\d+\b"#)
 
     /// The workspace and current folder as placeholders: what a recording writes, so that
     /// a shared session file names no one's home folder and checks from any workspace.
@@ -75,12 +81,21 @@ public struct OutputNormaliser {
         s = OutputNormaliser.replace(OutputNormaliser.clock, in: s, with: "<clock>")
         s = OutputNormaliser.replace(OutputNormaliser.rate, in: s, with: "<rate>")
         s = OutputNormaliser.replace(OutputNormaliser.duration, in: s, with: "<time>")
+        s = OutputNormaliser.workspaceIds(in: s)
         s = OutputNormaliser.replace(OutputNormaliser.spaces, in: s, with: " ")
         while s.hasSuffix(" ") || s.hasSuffix("\t") { s.removeLast() }
         return s
     }
 
     public func normalise(_ lines: [String]) -> [String] { lines.map(normalise) }
+
+    /// Rule 6: `generation 6` → `generation <id>`, `run 3` → `run <id>`, `run-3` → `run-<id>`.
+    static func workspaceIds(in s: String) -> String {
+        guard s.contains("generation") || s.contains("run") else { return s }
+        let range = NSRange(s.startIndex..<s.endIndex, in: s)
+        let named = workspaceId.stringByReplacingMatches(in: s, range: range, withTemplate: "$1 <id>")
+        return replace(runFolder, in: named, with: "run-<id>")
+    }
 
     private static func replace(_ regex: NSRegularExpression, in s: String, with template: String) -> String {
         let range = NSRange(s.startIndex..<s.endIndex, in: s)

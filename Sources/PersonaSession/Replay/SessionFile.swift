@@ -24,6 +24,16 @@ public struct SessionFile: Equatable {
         public var text: String { SessionFile.joinContinuations(sourceLines) }
         /// 1-based line of the first recorded output line (where it would be).
         public var outputLineNumber: Int { lineNumber + sourceLines.count }
+        /// The command for a message: whole words, up to about 60 characters, then `…`.
+        public var label: String {
+            let words = text.split(separator: " ", omittingEmptySubsequences: true)
+            var shown = ""
+            for word in words {
+                if !shown.isEmpty, shown.count + 1 + word.count > 60 { return shown + " …" }
+                shown += (shown.isEmpty ? "" : " ") + word
+            }
+            return shown
+        }
         /// Whether the recording ends with an error, marking the error as expected.
         public var expectsError: Bool { output.last?.hasPrefix(SessionFile.errorPrefix) == true }
     }

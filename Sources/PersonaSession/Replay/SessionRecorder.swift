@@ -67,6 +67,6 @@ public final class SessionRecorder {
     /// Commands that steer the recording or the session are not written into it.
     static func isRecorded(_ words: [String]) -> Bool {
         guard let first = words.first else { return false }
-        return first != "record" && first != "quit"
+        return first != "record" && first != "quit" && first != "exit"
     }
 }

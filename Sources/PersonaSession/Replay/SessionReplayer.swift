@@ -74,15 +74,15 @@ public enum SessionReplayer {
             if let failure { sink.write(SessionFile.errorPrefix + describeError(failure) + "\n") }
             sink.finish()
             let actual = normaliser.anonymise(SessionFile.lines(of: sink.captured))
-            let label = String(command.text.trimmingCharacters(in: .whitespaces).prefix(60))
+            let label = command.label
 
             if options.check {
                 let recorded = normaliser.normalise(command.output)
                 let replayed = normaliser.normalise(actual)
-                if let first = LineDiff.firstDifference(recorded, replayed, equal: ReplayTolerance.linesMatch) {
+                // The command's own line is reported (the diff below shows which output line differs).
+                if LineDiff.firstDifference(recorded, replayed, equal: ReplayTolerance.linesMatch) != nil {
                     summary.differing += 1
-                    let fileLine = command.outputLineNumber + first
-                    let error = CommandError.outputDiffers(path: path, line: fileLine, command: label)
+                    let error = CommandError.outputDiffers(path: path, line: command.lineNumber, command: label)
                     var report = [error.message]
                     report += LineDiff.unified(old: command.output, new: actual, compareOld: recorded, compareNew: replayed,
                                                equal: ReplayTolerance.linesMatch,
