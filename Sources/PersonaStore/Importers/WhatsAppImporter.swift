@@ -188,10 +188,10 @@ enum WhatsAppImporter {
                 while i + 1 < nameLimit {
                     if b[i] == 0x3A, b[i + 1] == 0x20 {
                         let (nameStart, nameEnd) = trimmedRange(b, bodyStart, i)
-                        let name = Bytes.string(b, nameStart, nameEnd)
                         // A quote before the colon means a notice that quotes something
                         // (`Ana changed the subject to "Trip: Rome"`), not a sender.
-                        if name.unicodeScalars.contains(where: { quoteMarks.contains($0) }) { break }
+                        if containsQuoteMark(b, nameStart, nameEnd) { break }
+                        let name = Bytes.string(b, nameStart, nameEnd)
                         sender = name.isEmpty ? nil : name
                         textStart = i + 2
                         break
@@ -218,7 +218,7 @@ enum WhatsAppImporter {
                     attachment = a
                     // The caption, when the following lines hold one, is the message's text.
                     let caption = continuation.trimmingCharacters(in: .whitespacesAndNewlines)
-                    text = caption.isEmpty ? firstLine.trimmingCharacters(in: WhatsAppPhrases.spacesAndMarks) : caption
+                    text = caption.isEmpty ? WhatsAppPhrases.trim(firstLine) : caption
                 } else if WhatsAppPhrases.isDeleted(text) {
                     kind = .system; deleted = true
                 } else if markedSystem || WhatsAppPhrases.isEncryptionNotice(firstLine) {
@@ -274,8 +274,20 @@ enum WhatsAppImporter {
         return batch
     }
 
-    /// Quotation marks that show a colon belongs to a quoted group name, not to a sender.
-    static let quoteMarks: Set<Unicode.Scalar> = ["\"", "\u{201C}", "\u{201D}", "\u{201E}", "\u{00AB}", "\u{00BB}", "\u{300C}", "\u{201A}"]
+    /// True when `b[start..<end]` holds a quotation mark (`"`, `“`, `”`, `„`, `‚`, `«`, `»`, `「`):
+    /// then a colon belongs to a quoted group name, not to a sender.
+    static func containsQuoteMark(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var i = start
+        while i < end {
+            let c = b[i]
+            if c == 0x22 { return true }
+            if c == 0xC2, i + 1 < end, b[i + 1] == 0xAB || b[i + 1] == 0xBB { return true }
+            if c == 0xE2, i + 2 < end, b[i + 1] == 0x80, (0x9A...0x9E).contains(b[i + 2]) { return true }
+            if c == 0xE3, i + 2 < end, b[i + 1] == 0x80, b[i + 2] == 0x8C { return true }
+            i += 1
+        }
+        return false
+    }
 
     /// The date as the file wrote it, for messages: `13/06/2018`.
     static func dateText(_ h: WhatsAppHeader) -> String {

@@ -122,27 +122,27 @@ enum WhatsAppPhrases {
         guard let last = utf8.last, utf8.count <= 400 else { return nil }
         switch last {
         case UInt8(ascii: ">"):
-            let trimmed = line.trimmingCharacters(in: spacesAndMarks)
+            let trimmed = trim(line)
             if mediaOmitted.contains(trimmed) { return Attachment(fileName: nil) }
             guard let open = trimmed.lastIndex(of: "<") else { return nil }
             let inside = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]
             if let colon = inside.firstIndex(of: ":") {
                 // `<attached: FILE>`: a short word, a colon, a file name.
-                let word = inside[..<colon].trimmingCharacters(in: spacesAndMarks)
-                let file = inside[inside.index(after: colon)...].trimmingCharacters(in: spacesAndMarks)
+                let word = trim(inside[..<colon])
+                let file = trim(inside[inside.index(after: colon)...])
                 guard !word.isEmpty, word.count <= 24, !word.contains(where: \.isNumber), looksLikeFileName(file) else { return nil }
                 return Attachment(fileName: file)
             }
             // `FILE <attached>`: a file name, then one short word in angle brackets.
-            let word = inside.trimmingCharacters(in: spacesAndMarks)
-            let file = trimmed[..<open].trimmingCharacters(in: spacesAndMarks)
+            let word = trim(inside)
+            let file = trim(trimmed[..<open])
             guard !word.isEmpty, word.count <= 24, !word.contains(" "), looksLikeFileName(file) else { return nil }
             return Attachment(fileName: file)
         case UInt8(ascii: ")"):
-            let trimmed = line.trimmingCharacters(in: spacesAndMarks)
+            let trimmed = trim(line)
             guard let open = trimmed.lastIndex(of: "(") else { return nil }
-            let phrase = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)].trimmingCharacters(in: spacesAndMarks)
-            let file = trimmed[..<open].trimmingCharacters(in: spacesAndMarks)
+            let phrase = trim(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+            let file = trim(trimmed[..<open])
             guard looksLikeFileName(file) else { return nil }
             // An unknown phrase counts only after a name WhatsApp itself made (`IMG-…-WA0003.jpg`),
             // so that "see notes.txt (later)" stays text.
@@ -151,7 +151,7 @@ enum WhatsAppPhrases {
         default:
             // Most messages end in none of the placeholders' last bytes: decide those without trimming.
             guard utf8.count <= 80, omittedLastBytes.contains(last) else { return nil }
-            let trimmed = line.trimmingCharacters(in: spacesAndMarks)
+            let trimmed = trim(line)
             guard iOSOmitted.contains(trimmed) || endsLikeOmitted(trimmed) else { return nil }
             return Attachment(fileName: nil)
         }
@@ -180,7 +180,28 @@ enum WhatsAppPhrases {
         return ["-PHOTO-", "-VIDEO-", "-AUDIO-", "-STICKER-", "-GIF-", "-CONTACT-"].contains(where: s.contains)
     }
 
-    static let spacesAndMarks = CharacterSet(charactersIn: " \t\u{00A0}\u{202F}\u{200E}\u{200F}\u{202A}\u{202B}\u{202C}\u{202D}\u{202E}\u{2066}\u{2067}\u{2068}\u{2069}\u{FEFF}")
+    /// `s` without spaces and marks at either end. Most texts start and end with neither,
+    /// which the first and last bytes show without decoding (this runs on every message).
+    static func trim<S: StringProtocol>(_ s: S) -> String {
+        let string = String(s)
+        let utf8 = string.utf8
+        guard let first = utf8.first, let last = utf8.last else { return string }
+        let mayStartWithMark = first == 0x20 || first == 0x09 || first == 0xC2 || first == 0xE2 || first == 0xEF
+        let mayEndWithMark = last == 0x20 || last == 0x09 || last >= 0x80
+        guard mayStartWithMark || mayEndWithMark else { return string }
+        let scalars = string.unicodeScalars
+        var start = scalars.startIndex, end = scalars.endIndex
+        while start < end, isSpaceOrMark(scalars[start]) { start = scalars.index(after: start) }
+        while end > start, isSpaceOrMark(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+        return start == scalars.startIndex && end == scalars.endIndex ? string : String(String.UnicodeScalarView(scalars[start..<end]))
+    }
+
+    @inline(__always) static func isSpaceOrMark(_ c: Unicode.Scalar) -> Bool {
+        switch c.value {
+        case 0x20, 0x09, 0xA0, 0x202F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0xFEFF: return true
+        default: return false
+        }
+    }
 
     // MARK: Deleted and edited messages
 
@@ -202,9 +223,18 @@ enum WhatsAppPhrases {
         "تم حذف هذه الرسالة", "لقد حذفت هذه الرسالة",                                     // ar
     ]
 
+    /// Which byte lengths a deleted notice can have, indexed by length (a cheap first test).
+    private static let deletedLengths: [Bool] = {
+        var table = [Bool](repeating: false, count: (deleted.map(\.utf8.count).max() ?? 0) + 4)
+        for phrase in deleted { for stop in [0, 1, 3] { table[phrase.utf8.count + stop] = true } }
+        return table
+    }()
+
     static func isDeleted(_ text: String) -> Bool {
-        guard text.utf8.count <= 120 else { return false }
-        var t = text.trimmingCharacters(in: spacesAndMarks)
+        guard text.utf8.count < deletedLengths.count + 12 else { return false }
+        var t = trim(text)
+        // The phrase, or the phrase and a full stop (1 byte, or 3 for `。`).
+        guard t.utf8.count < deletedLengths.count, deletedLengths[t.utf8.count] else { return false }
         if t.hasSuffix(".") || t.hasSuffix("。") { t.removeLast() }
         return deleted.contains(t)
     }
@@ -286,8 +316,12 @@ enum WhatsAppPhrases {
         "الرسائل والمكالمات مشفرة تمامًا",                                                                             // ar
     ]
 
+    private static let encryptionFirstBytes = Set(encryptionNotices.compactMap(\.utf8.first))
+
     static func isEncryptionNotice(_ text: String) -> Bool {
-        let t = text.trimmingCharacters(in: spacesAndMarks)
+        guard text.utf8.count >= 20 else { return false }
+        let t = trim(text)
+        guard let first = t.utf8.first, encryptionFirstBytes.contains(first) else { return false }
         return encryptionNotices.contains { t.hasPrefix($0) }
     }
 }
