@@ -86,6 +86,26 @@ final class WhatsAppFileTests: StoreTestCase {
         XCTAssertEqual(s.warnings, [])
     }
 
+    func testDashAndFinnishDottedLayoutsDecidedOverTheFile() throws {
+        // Dutch dashes: 02-03 then 10-03 then 01-04 only runs forwards day-first.
+        let dutch = try importText("""
+            02-03-2018 21:25 - Daan de Vries: een
+            10-03-2018 08:00 - Sam Rivera: twee
+            01-04-2018 08:00 - Daan de Vries: drie
+
+            """, name: "nl.txt")
+        XCTAssertEqual(dutch.warnings, [])
+        // Finnish `klo` with one ambiguous day: imported day-first with a warning.
+        let finnish = try importText("""
+            3.4.2018 klo 21.25 - Aino Virtanen: yksi
+            3.4.2018 klo 21.26 - Sam Rivera: kaksi
+
+            """, name: "fi.txt")
+        XCTAssertEqual(finnish.warnings.count, 1)
+        XCTAssertTrue(finnish.warnings[0].contains("3.4.2018 = 2018-04-03"), finnish.warnings[0])
+        XCTAssertEqual(days(try all()), ["2018-03-02", "2018-03-10", "2018-04-01", "2018-04-03", "2018-04-03"])
+    }
+
     func testYearFirstDottedSpacedDatesNeedNoWarning() throws {
         let s = try importText("""
             2018. 06. 03. 7:02 - Bence Kovács: Jó reggelt

@@ -136,6 +136,9 @@ final class WhatsAppLocaleTests: XCTestCase {
         for line in notHeaders {
             XCTAssertFalse(WhatsAppImporter.looksLikeMessageStart(Array(line.utf8)), line)
         }
+        // A log line has the shape of a header with a space before the name, but no sender.
+        XCTAssertFalse(WhatsAppImporter.looksLikeMessageStart(Array("2024-01-02 10:00:00 INFO started".utf8)))
+        XCTAssertTrue(WhatsAppImporter.looksLikeMessageStart(Array("13. 6. 2018. 21:25:15 Ivana Horvat: Evo me".utf8)))
     }
 
     static func parse(_ text: String, dayFirst: Bool? = nil, title: String? = nil) throws -> ImportBatch {

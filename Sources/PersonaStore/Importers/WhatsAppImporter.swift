@@ -35,8 +35,16 @@ enum WhatsAppImporter {
     }
 
     /// True when `line` starts like a WhatsApp message (for format detection).
+    /// A header with only a space before the name must also name a sender, so that logs
+    /// (`2024-01-02 10:00:00 INFO …`) are not taken for chats.
     static func looksLikeMessageStart(_ line: [UInt8]) -> Bool {
-        line.withUnsafeBufferPointer { WhatsAppLineGrammar.parse($0, 0, $0.count) != nil }
+        line.withUnsafeBufferPointer { b in
+            guard let h = WhatsAppLineGrammar.parse(b, 0, b.count) else { return false }
+            guard h.layout.nameSeparator == .space else { return true }
+            var i = h.bodyStart
+            while i + 1 < b.count { if b[i] == 0x3A, b[i + 1] == 0x20 { return true }; i += 1 }
+            return false
+        }
     }
 
     /// A line that reads as a header, before the file's layout and date order are known.
