@@ -13,26 +13,6 @@ struct WhatsAppLayout: Hashable {
     var hasSeconds = false
     var twelveHour = false
     var nameSeparator = NameSeparator.dash
-
-    /// How the README and warnings describe it: `[d/m/y, h:m:s] `, `d.m.y h.m - `…
-    var sample: String {
-        let d: String
-        switch dateSeparator {
-        case .slash: d = "/"
-        case .dot: d = "."
-        case .dash: d = "-"
-        case .dotSpace: d = ". "
-        }
-        let t = timeSeparator == 0x3A ? ":" : "."
-        var s = (bracketed ? "[" : "") + "date(\(d)) time(\(t)\(hasSeconds ? ", seconds" : "")\(twelveHour ? ", 12-hour" : ""))"
-        switch nameSeparator {
-        case .dash: s += " - "
-        case .colon: s += ": "
-        case .bracket: s += "] "
-        case .space: s += " "
-        }
-        return s + "Name: text"
-    }
 }
 
 /// One header line as read, before the file's field order is known.
