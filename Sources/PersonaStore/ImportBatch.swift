@@ -15,9 +15,11 @@ public struct ImportOptions: Sendable {
     public var timeZone: TimeZone
     /// Country (ISO 3166 alpha-2) whose calling code national phone numbers get.
     public var defaultCountry: String
+    /// Reads numeric dates day-first (true) or month-first (false) instead of deciding from the file (WhatsApp text).
+    public var dayFirst: Bool?
 
-    public init(format: ImportFormat? = nil, me: String? = nil, timeZone: TimeZone = .current, defaultCountry: String = "US") {
-        self.format = format; self.me = me; self.timeZone = timeZone; self.defaultCountry = defaultCountry
+    public init(format: ImportFormat? = nil, me: String? = nil, timeZone: TimeZone = .current, defaultCountry: String = "US", dayFirst: Bool? = nil) {
+        self.format = format; self.me = me; self.timeZone = timeZone; self.defaultCountry = defaultCountry; self.dayFirst = dayFirst
     }
 }
 
@@ -33,6 +35,8 @@ public struct ImportSummary: Equatable, Sendable {
     /// People created or updated from contacts (vCard).
     public var contacts: Int
     public var seconds: Double
+    /// What the importer assumed and the user may want to override, one line each.
+    public var warnings: [String] = []
 }
 
 /// A sender or participant as an export names it, before it is matched to a person.
@@ -91,6 +95,8 @@ final class ImportBatch {
     private var conversationByKey: [String: Int] = [:]
     var messages: [ParsedMessage] = []
     var skipped = 0
+    /// Assumptions the file left open (an ambiguous date order), for the import's summary.
+    var warnings: [String] = []
     /// Contacts files only add people.
     var isContacts = false
 

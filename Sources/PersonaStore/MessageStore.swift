@@ -85,7 +85,7 @@ public final class MessageStore {
         }
         return ImportSummary(file: path, format: format, conversations: counts.conversations, newMessages: counts.new,
                              duplicateMessages: counts.duplicate, skippedMessages: batch.skipped, contacts: counts.contacts,
-                             seconds: monotonicSeconds() - start)
+                             seconds: monotonicSeconds() - start, warnings: batch.warnings)
     }
 
     /// Names the owner goes by in exports, lower-cased (from earlier imports and `me=`).

@@ -67,6 +67,7 @@ extension CommandTable {
                         .keyed("me", .string, "your name as exports show it (WhatsApp text names every sender)"),
                         .keyed("timezone", .string, "zone of times without one (default: the system's)"),
                         .keyed("country", .string, default: "US", "country of national phone numbers (ISO code: US, GB, DE…)"),
+                        .keyed("dayfirst", .bool, "read WhatsApp dates day-first (true) or month-first (false) instead of deciding from the file"),
                     ]) { ctx in
             let a = ctx.arguments
             var zone = TimeZone.current
@@ -81,7 +82,7 @@ extension CommandTable {
                 throw CommandError.badValue(command: "import", argument: "country", value: country, expected: "an ISO country code such as US, GB, DE")
             }
             let options = ImportOptions(format: a.string("format").flatMap(ImportFormat.init(rawValue:)), me: a.string("me"),
-                                        timeZone: zone, defaultCountry: country)
+                                        timeZone: zone, defaultCountry: country, dayFirst: a.has("dayfirst") ? a.flag("dayfirst") : nil)
             let files = try a.variadic.flatMap { try expandImportPath($0) }
             let store = try ctx.messageStore()
             if let me = options.me { try store.setMe(name: me) }
@@ -103,6 +104,7 @@ extension CommandTable {
                     ctx.print("\(file): \(s.format.rawValue), \(s.conversations) conversation\(s.conversations == 1 ? "" : "s"), "
                               + "\(s.newMessages) new, \(s.duplicateMessages) duplicate, \(s.skippedMessages) skipped (\(time))")
                 }
+                for warning in s.warnings { ctx.print("\(file): warning: \(warning)") }
             }
             if !notExports.isEmpty {
                 let shown = notExports.prefix(5).joined(separator: ", ") + (notExports.count > 5 ? ", and \(notExports.count - 5) more" : "")

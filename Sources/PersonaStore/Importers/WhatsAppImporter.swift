@@ -34,100 +34,47 @@ enum WhatsAppImporter {
         return nil
     }
 
-    struct Header {
-        var a = 0, b = 0, c = 0
-        var aDigits = 0, cDigits = 0
-        var hour = 0, minute = 0, second = 0
-        /// 0: 24-hour clock, 1: AM, 2: PM.
-        var meridiem = 0
-        var bodyStart = 0
-        var bracketed = false
-    }
-
     /// True when `line` starts like a WhatsApp message (for format detection).
+    /// A header with only a space before the name must also name a sender, so that logs
+    /// (`2024-01-02 10:00:00 INFO …`) are not taken for chats.
     static func looksLikeMessageStart(_ line: [UInt8]) -> Bool {
-        line.withUnsafeBufferPointer { parseHeader($0, 0, $0.count) != nil }
-    }
-
-    /// Skips U+200E/U+200F marks and U+FEFF at `i`.
-    @inline(__always) static func skipMarks(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ end: Int) {
-        while i + 3 <= end {
-            if b[i] == 0xE2, b[i + 1] == 0x80, b[i + 2] == 0x8E || b[i + 2] == 0x8F { i += 3; continue }
-            if b[i] == 0xEF, b[i + 1] == 0xBB, b[i + 2] == 0xBF { i += 3; continue }
-            return
+        line.withUnsafeBufferPointer { b in
+            guard let h = WhatsAppLineGrammar.parse(b, 0, b.count) else { return false }
+            guard h.layout.nameSeparator == .space else { return true }
+            var i = h.bodyStart
+            while i + 1 < b.count { if b[i] == 0x3A, b[i + 1] == 0x20 { return true }; i += 1 }
+            return false
         }
     }
 
-    /// Skips ordinary, no-break (U+00A0) and narrow no-break (U+202F) spaces; returns how many.
-    @inline(__always) static func skipSpaces(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ end: Int) -> Int {
-        var count = 0
-        while i < end {
-            if b[i] == 0x20 { i += 1; count += 1; continue }
-            if i + 1 < end, b[i] == 0xC2, b[i + 1] == 0xA0 { i += 2; count += 1; continue }
-            if i + 2 < end, b[i] == 0xE2, b[i + 1] == 0x80, b[i + 2] == 0xAF { i += 3; count += 1; continue }
-            break
-        }
-        return count
+    /// A line that reads as a header, before the file's layout and date order are known.
+    struct Candidate {
+        var line: Int
+        var lineStart: Int
+        /// The line's end without its `\r`, and where the next line starts.
+        var contentEnd: Int
+        var nextLineStart: Int
+        var header: WhatsAppHeader
     }
 
-    static func parseHeader(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Header? {
-        var h = Header()
-        var i = start
-        skipMarks(b, &i, end)
-        if i < end, b[i] == 0x5B { h.bracketed = true; i += 1 }
-        guard let a = Bytes.number(b, &i, maxDigits: 4, end: end), i < end else { return nil }
-        let sep = b[i]
-        guard sep == 0x2F || sep == 0x2E || sep == 0x2D else { return nil }
-        i += 1
-        guard let m = Bytes.number(b, &i, maxDigits: 2, end: end), i < end, b[i] == sep else { return nil }
-        i += 1
-        guard let c = Bytes.number(b, &i, maxDigits: 4, end: end), c.digits == 2 || c.digits == 4 || a.digits == 4 else { return nil }
-        h.a = a.value; h.aDigits = a.digits; h.b = m.value; h.c = c.value; h.cDigits = c.digits
-        if i < end, b[i] == 0x2E { i += 1 }  // "31.12.23." in some locales
-        if i < end, b[i] == 0x2C { i += 1 }
-        _ = skipSpaces(b, &i, end)
-        guard let hour = Bytes.number(b, &i, maxDigits: 2, end: end), i < end, b[i] == 0x3A || b[i] == 0x2E else { return nil }
-        i += 1
-        guard let minute = Bytes.number(b, &i, maxDigits: 2, end: end), minute.digits == 2 else { return nil }
-        h.hour = hour.value; h.minute = minute.value
-        if i < end, b[i] == 0x3A {
-            i += 1
-            guard let second = Bytes.number(b, &i, maxDigits: 2, end: end), second.digits == 2 else { return nil }
-            h.second = second.value
-        }
-        var j = i
-        _ = skipSpaces(b, &j, end)
-        if j < end, b[j] | 0x20 == 0x61 || b[j] | 0x20 == 0x70 {  // a / p
-            var k = j + 1
-            if k < end, b[k] == 0x2E { k += 1 }
-            if k < end, b[k] | 0x20 == 0x6D {
-                k += 1
-                if k < end, b[k] == 0x2E { k += 1 }
-                h.meridiem = b[j] | 0x20 == 0x61 ? 1 : 2
-                i = k
-            }
-        }
-        if h.bracketed {
-            guard i < end, b[i] == 0x5D else { return nil }
-            i += 1
-            guard skipSpaces(b, &i, end) > 0 || i == end else { return nil }
-        } else {
-            _ = skipSpaces(b, &i, end)
-            if i < end, b[i] == 0x2D { i += 1 }
-            else if i + 2 < end, b[i] == 0xE2, b[i + 1] == 0x80, b[i + 2] == 0x93 { i += 3 }  // en dash
-            else { return nil }
-            guard skipSpaces(b, &i, end) > 0 || i == end else { return nil }
-        }
-        h.bodyStart = i
-        return h
+    /// A message: its header line and the lines up to the next message's.
+    struct Record {
+        var candidate: Candidate
+        var sentAt: Int64
+        /// The bytes of the continuation lines (`continuationStart..<continuationEnd`, may be empty).
+        var continuationEnd: Int
     }
 
-    struct Record { var header: Header; var line: Int; var lines: [(Int, Int)] }
+    /// A lone header line dated more than a day before the messages around it is text inside a
+    /// message (a pasted or quoted message), up to this many in a row; a longer run, or one the
+    /// file does not return from, is a second export appended and starts messages.
+    static let quotedRunLimit = 5
 
     static func parse(_ bytes: [UInt8], context: ImportContext, title fileTitle: String?) throws -> ImportBatch {
-        // Pass 1: split into records (a header line and its continuation lines).
-        var records: [Record] = []
-        var leadingJunk = 0
+        // Pass 1: every line that reads as a header, and how often each layout occurs.
+        var candidates: [Candidate] = []
+        var layoutCounts: [WhatsAppLayout: Int] = [:]
+        var firstLayouts: [WhatsAppLayout] = []
         bytes.withUnsafeBufferPointer { b in
             let n = b.count
             var lineStart = 0
@@ -137,99 +84,159 @@ enum WhatsAppImporter {
                 while lineEnd < n, b[lineEnd] != 0x0A { lineEnd += 1 }
                 var contentEnd = lineEnd
                 if contentEnd > lineStart, b[contentEnd - 1] == 0x0D { contentEnd -= 1 }
-                if let h = parseHeader(b, lineStart, contentEnd) {
-                    records.append(Record(header: h, line: lineNumber, lines: [(h.bodyStart, contentEnd)]))
-                } else if !records.isEmpty {
-                    records[records.count - 1].lines.append((lineStart, contentEnd))
-                } else if contentEnd > lineStart {
-                    leadingJunk += 1
+                if let h = WhatsAppLineGrammar.parse(b, lineStart, contentEnd) {
+                    candidates.append(Candidate(line: lineNumber, lineStart: lineStart, contentEnd: contentEnd, nextLineStart: min(lineEnd + 1, n), header: h))
+                    if layoutCounts[h.layout, default: 0] == 0 { firstLayouts.append(h.layout) }
+                    layoutCounts[h.layout, default: 0] += 1
                 }
                 lineStart = lineEnd + 1
                 lineNumber += 1
             }
         }
-        guard !records.isEmpty else {
+        // The layout most headers share (the first seen on a tie); lines of others are text.
+        guard let layout = firstLayouts.max(by: { layoutCounts[$0, default: 0] < layoutCounts[$1, default: 0] }) else {
             throw context.fail("line 1", "no WhatsApp message lines; expected lines like '[31/12/2023, 23:59:59] Name: text' or '31/12/2023, 23:59 - Name: text'")
         }
-        let dayFirst = try decideDayFirst(records, context: context)
+        let headers = candidates.filter { $0.header.layout == layout }
 
-        // Pass 2: times, senders, bodies.
+        // The date order, over the whole file.
+        let capitals = headers.lazy.filter(\.header.capitalMeridiem).count
+        let monthFirstLikely = layout.twelveHour && layout.dateSeparator == .slash && capitals * 2 > headers.count
+        let runs = WhatsAppDateOrder.runs(headers.lazy.map(\.header))
+        guard let decision = WhatsAppDateOrder.decide(runs, dayFirst: context.options.dayFirst, monthFirstLikely: monthFirstLikely) else {
+            let first = headers[0]
+            let wanted = context.options.dayFirst.map { $0 ? "a day-first" : "a month-first" } ?? "any"
+            throw context.fail("line \(first.line)", "the date \(dateText(first.header)) has no reading in \(wanted) order; expected day, month and year fields")
+        }
+        let order = decision.order
+        // A few dates that fit no order are text that looks like a header; more mean the file mixes orders.
+        if decision.misfits > max(2, headers.count / 100), let bad = headers.first(where: { order.date($0.header.fields, $0.header.digits) == nil }) {
+            throw context.fail("line \(bad.line)", "the date \(dateText(bad.header)) does not fit the \(order) order of the file's other dates"
+                                + (context.options.dayFirst == nil ? "" : " (dayfirst=\(context.options.dayFirst!))"))
+        }
+        let batch = ImportBatch(source: "whatsapp")
+        if let other = decision.alternative {
+            // Name the first date the two orders read differently, as the file wrote it and as read.
+            for c in headers {
+                guard let d = order.date(c.header.fields, c.header.digits), let e = other.date(c.header.fields, c.header.digits), d != e else { continue }
+                let override = order.isDayFirst != other.isDayFirst ? "; give dayfirst=\(!order.isDayFirst) to read them \(other)" : ""
+                batch.warnings.append("dates could be \(order) or \(other) and nothing in the file decides; read as \(order) "
+                                      + "(line \(c.line): \(dateText(c.header)) = \(String(format: "%04d-%02d-%02d", d.year, d.month, d.day)))\(override)")
+                break
+            }
+        }
+
+        // The messages: headers of the file's layout with a real date, less quoted ones.
         var clock = LocalTimeConverter(zone: context.options.timeZone)
-        struct Raw { var line: Int; var sentAt: Int64; var sender: String?; var text: String; var kind: MessageKind; var edited: Bool; var deleted: Bool }
+        var dated: [(candidate: Candidate, day: Int64, sentAt: Int64)] = []
+        dated.reserveCapacity(headers.count)
+        for c in headers {
+            guard let d = order.date(c.header.fields, c.header.digits) else { continue }
+            let h = c.header
+            guard let sentAt = clock.utcMillis(year: d.year, month: d.month, day: d.day, hour: h.hour24, minute: h.minute, second: h.second) else {
+                throw context.fail("line \(c.line)", "invalid date or time (\(d.year)-\(d.month)-\(d.day) \(h.hour24):\(h.minute)); expected a real calendar date")
+            }
+            dated.append((c, LocalTimeConverter.daysFromCivil(year: d.year, month: d.month, day: d.day), sentAt))
+        }
+        var isQuoted = [Bool](repeating: false, count: dated.count)
+        var latest = dated.first?.day ?? 0
+        // Within a day of the latest date so far: iOS writes a few late deliveries out of order.
+        func inOrder(_ index: Int) -> Bool { dated[index].day + 1 >= latest }
+        var k = 0
+        while k < dated.count {
+            if inOrder(k) { latest = max(latest, dated[k].day); k += 1; continue }
+            var j = k
+            while j < dated.count, j - k < quotedRunLimit, !inOrder(j) { j += 1 }
+            if j < dated.count, inOrder(j) {
+                for q in k..<j { isQuoted[q] = true }
+                k = j
+            } else {
+                latest = dated[k].day
+                k += 1
+            }
+        }
+        var records: [Record] = []
+        records.reserveCapacity(dated.count)
+        for (index, d) in dated.enumerated() where !isQuoted[index] {
+            if !records.isEmpty { records[records.count - 1].continuationEnd = d.candidate.lineStart }
+            records.append(Record(candidate: d.candidate, sentAt: d.sentAt, continuationEnd: bytes.count))
+        }
+        guard let firstRecord = records.first else {
+            throw context.fail("line 1", "no WhatsApp message lines; expected lines like '[31/12/2023, 23:59:59] Name: text' or '31/12/2023, 23:59 - Name: text'")
+        }
+        batch.skipped = bytes.withUnsafeBufferPointer { b in
+            var junk = 0, i = 0
+            let end = firstRecord.candidate.lineStart
+            while i < end {
+                var e = i
+                while e < end, b[e] != 0x0A { e += 1 }
+                let (s, t) = trimmedRange(b, i, e)
+                if t > s, !(t == s + 1 && b[s] == 0x0D) { junk += 1 }
+                i = e + 1
+            }
+            return junk
+        }
+
+        // Senders, bodies, kinds.
+        struct Raw { var sentAt: Int64; var sender: String?; var text: String; var kind: MessageKind; var edited: Bool; var deleted: Bool; var attachment: String?; var hasAttachment: Bool }
         var raws: [Raw] = []
         raws.reserveCapacity(records.count)
         var senderOrder: [String] = []
         var senderSeen: Set<String> = []
         var groupSignals = false
-        try bytes.withUnsafeBufferPointer { b in
+        bytes.withUnsafeBufferPointer { b in
             for r in records {
-                let h = r.header
-                var year: Int, month: Int, day: Int
-                if h.aDigits == 4 { year = h.a; month = h.b; day = h.c }
-                else {
-                    year = h.cDigits == 2 ? 2000 + h.c : h.c
-                    (day, month) = dayFirst ? (h.a, h.b) : (h.b, h.a)
-                }
-                var hour = h.hour
-                if h.meridiem != 0 {
-                    guard (1...12).contains(hour) else { throw context.fail("line \(r.line)", "hour \(hour) with AM/PM; expected 1 to 12") }
-                    hour = hour % 12 + (h.meridiem == 2 ? 12 : 0)
-                }
-                guard let sentAt = clock.utcMillis(year: year, month: month, day: day, hour: hour, minute: h.minute, second: h.second) else {
-                    throw context.fail("line \(r.line)", "invalid date or time (\(year)-\(month)-\(day) \(hour):\(h.minute)); expected a real calendar date")
-                }
+                let c = r.candidate
+                let bodyStart = c.header.bodyStart, firstEnd = c.contentEnd
                 // The sender is everything before the first ": " on the header line, when short.
-                let (bodyStart, firstEnd) = r.lines[0]
                 var sender: String?
                 var textStart = bodyStart
                 var i = bodyStart
-                var markedSystem = false
                 let nameLimit = min(firstEnd, bodyStart + 120)
                 while i + 1 < nameLimit {
                     if b[i] == 0x3A, b[i + 1] == 0x20 {
                         let (nameStart, nameEnd) = trimmedRange(b, bodyStart, i)
-                        let name = Bytes.string(b, nameStart, nameEnd)
                         // A quote before the colon means a notice that quotes something
                         // (`Ana changed the subject to "Trip: Rome"`), not a sender.
-                        if name.contains("\"") || name.contains("“") { break }
-                        sender = name
+                        if containsQuoteMark(b, nameStart, nameEnd) { break }
+                        let name = Bytes.string(b, nameStart, nameEnd)
+                        sender = name.isEmpty ? nil : name
                         textStart = i + 2
                         break
                     }
                     i += 1
                 }
                 var t = textStart
-                let before = t
-                skipMarks(b, &t, firstEnd)
-                // iOS marks app notices with U+200E; Android gives them no sender instead.
-                if t > before, h.bracketed { markedSystem = true }
-                var text = Bytes.string(b, t, firstEnd)
-                if r.lines.count > 1 {
-                    for (s, e) in r.lines.dropFirst() { text += "\n" + Bytes.string(b, s, e) }
-                }
+                WhatsAppLineGrammar.skipMarks(b, &t, firstEnd)
+                // iOS marks app notices with U+200E and attributes them to the chat.
+                let markedSystem = t > textStart && c.header.layout.bracketed
+                let firstLine = Bytes.string(b, t, firstEnd)
+                let continuation = continuationText(b, c.nextLineStart, r.continuationEnd)
+                var text = continuation.isEmpty ? firstLine : firstLine + "\n" + continuation
                 var kind = MessageKind.text
                 var edited = false, deleted = false
-                if text.utf8.last == UInt8(ascii: ">"), text.hasSuffix("<This message was edited>") {
-                    edited = true
-                    text = String(text.dropLast("<This message was edited>".count))
-                    while let last = text.unicodeScalars.last, last == " " || last == "\u{200E}" || last == "\u{00A0}" { text.unicodeScalars.removeLast() }
-                }
-                if sender == nil || sender?.isEmpty == true {
-                    sender = nil
+                var attachment: WhatsAppPhrases.Attachment?
+                if let plain = WhatsAppPhrases.withoutEditedTag(text) { edited = true; text = plain }
+                if sender == nil {
                     kind = .system
-                    if isGroupNotice(text) { groupSignals = true }
-                } else if isMediaPlaceholder(text) {
+                    if WhatsAppPhrases.isDeleted(text) { deleted = true }
+                    else if WhatsAppPhrases.isNotice(text) { groupSignals = true }
+                } else if let a = WhatsAppPhrases.attachment(in: firstLine) {
                     kind = .media
-                } else if isDeletedNotice(text) {
+                    attachment = a
+                    // The caption, when the following lines hold one, is the message's text.
+                    let caption = continuation.trimmingCharacters(in: .whitespacesAndNewlines)
+                    text = caption.isEmpty ? WhatsAppPhrases.trim(firstLine) : caption
+                } else if WhatsAppPhrases.isDeleted(text) {
                     kind = .system; deleted = true
-                } else if markedSystem {
-                    // iOS marks app notices with U+200E and attributes them to the chat.
+                } else if markedSystem || WhatsAppPhrases.isEncryptionNotice(firstLine) {
                     kind = .system
-                    if isGroupNotice(text) { groupSignals = true }
+                    if WhatsAppPhrases.isNotice(text) && !WhatsAppPhrases.isEncryptionNotice(firstLine) { groupSignals = true }
                     sender = nil
                 }
                 if let s = sender, !senderSeen.contains(s) { senderSeen.insert(s); senderOrder.append(s) }
-                raws.append(Raw(line: r.line, sentAt: sentAt, sender: sender, text: text, kind: kind, edited: edited, deleted: deleted))
+                raws.append(Raw(sentAt: r.sentAt, sender: sender, text: text, kind: kind, edited: edited, deleted: deleted,
+                                attachment: attachment?.fileName, hasAttachment: attachment != nil))
             }
         }
 
@@ -243,8 +250,6 @@ enum WhatsAppImporter {
         }
         let others = senderOrder.filter { $0 != meName }
         let isGroup = groupSignals || others.count > 1
-        let batch = ImportBatch(source: "whatsapp")
-        batch.skipped = leadingJunk
         let me = batch.me(name: meName ?? context.options.me)
         let key: String, title: String
         if !isGroup, let other = others.first ?? fileTitle {
@@ -271,55 +276,52 @@ enum WhatsAppImporter {
             }
             var m = ParsedMessage(conversation: conversation, sender: sender, sentAt: raw.sentAt, text: raw.text, kind: raw.kind)
             m.edited = raw.edited; m.deleted = raw.deleted
-            m.sourceID = nil
+            if raw.hasAttachment, let file = raw.attachment { m.attachments = [ParsedAttachment(fileName: file, mimeType: nil, info: nil)] }
             batch.add(m)
         }
         return batch
     }
 
-    /// Day-first or month-first, for the whole file: a component above 12 settles it;
-    /// otherwise the reading under which time runs forwards more often wins.
-    static func decideDayFirst(_ records: [Record], context: ImportContext) throws -> Bool {
-        var firstOver12 = false, secondOver12 = false
-        for r in records where r.header.aDigits != 4 {
-            if r.header.a > 12 { firstOver12 = true }
-            if r.header.b > 12 { secondOver12 = true }
+    /// True when `b[start..<end]` holds a quotation mark (`"`, `“`, `”`, `„`, `‚`, `«`, `»`, `「`):
+    /// then a colon belongs to a quoted group name, not to a sender.
+    static func containsQuoteMark(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var i = start
+        while i < end {
+            let c = b[i]
+            if c == 0x22 { return true }
+            if c == 0xC2, i + 1 < end, b[i + 1] == 0xAB || b[i + 1] == 0xBB { return true }
+            if c == 0xE2, i + 2 < end, b[i + 1] == 0x80, (0x9A...0x9E).contains(b[i + 2]) { return true }
+            if c == 0xE3, i + 2 < end, b[i + 1] == 0x80, b[i + 2] == 0x8C { return true }
+            i += 1
         }
-        if firstOver12 && secondOver12 {
-            throw context.fail(nil, "dates are neither consistently day-first nor month-first (both 31/12 and 12/31 forms appear)")
-        }
-        if firstOver12 { return true }
-        if secondOver12 { return false }
-        var backwardsDayFirst = 0, backwardsMonthFirst = 0
-        var previous: (Int, Int)?
-        for r in records where r.header.aDigits != 4 {
-            let h = r.header
-            let dayFirstKey = h.c * 10_000 + h.b * 100 + h.a, monthFirstKey = h.c * 10_000 + h.a * 100 + h.b
-            if let (pd, pm) = previous {
-                if dayFirstKey < pd { backwardsDayFirst += 1 }
-                if monthFirstKey < pm { backwardsMonthFirst += 1 }
-            }
-            previous = (dayFirstKey, monthFirstKey)
-        }
-        return backwardsDayFirst <= backwardsMonthFirst
+        return false
     }
 
-    static let mediaMarkers = ["<Media omitted>", "image omitted", "video omitted", "audio omitted", "sticker omitted",
-                               "GIF omitted", "document omitted", "Contact card omitted", "<attached:", "(file attached)"]
-
-    static func isMediaPlaceholder(_ text: String) -> Bool {
-        // Most messages end in none of the markers' last bytes: decide those without searching.
-        switch text.utf8.last {
-        case UInt8(ascii: ">"):
-            return text == "<Media omitted>" || text.hasPrefix("<attached:") || text.contains("<attached:")
-        case UInt8(ascii: ")"):
-            return text.hasSuffix("(file attached)")
-        case UInt8(ascii: "d"):
-            guard text.hasSuffix(" omitted"), text.utf8.count < 40, !text.utf8.contains(0x0A) else { return false }
-            return mediaMarkers.contains { text.hasSuffix($0) } || text.split(separator: " ").count <= 3
-        default:
-            return false
+    /// The date as the file wrote it, for messages: `13/06/2018`.
+    static func dateText(_ h: WhatsAppHeader) -> String {
+        let separator: String
+        switch h.layout.dateSeparator {
+        case .slash: separator = "/"
+        case .dot: separator = "."
+        case .dash: separator = "-"
+        case .dotSpace: separator = ". "
         }
+        func padded(_ value: Int, _ digits: Int) -> String {
+            let s = String(value)
+            return String(repeating: "0", count: max(0, digits - s.count)) + s
+        }
+        return [padded(h.fields.0, h.digits.0), padded(h.fields.1, h.digits.1), padded(h.fields.2, h.digits.2)].joined(separator: separator)
+    }
+
+    /// The lines between a header line and the next message's, without their `\r` and the
+    /// trailing empty lines.
+    static func continuationText(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        guard start < end else { return "" }
+        var e = end
+        while e > start, b[e - 1] == 0x0A || b[e - 1] == 0x0D || b[e - 1] == 0x20 { e -= 1 }
+        guard e > start else { return "" }
+        let text = Bytes.string(b, start, e)
+        return text.utf8.contains(0x0D) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text
     }
 
     /// The range without spaces, no-break spaces and direction marks at either end.
@@ -345,14 +347,5 @@ enum WhatsAppImporter {
         if a == 0xE2, b == 0x80, c == 0x8E || c == 0x8F || (0xAA...0xAF).contains(c) { return true }
         if a == 0xE2, b == 0x81, (0xA6...0xA9).contains(c) { return true }
         return a == 0xEF && b == 0xBB && c == 0xBF
-    }
-
-    static func isDeletedNotice(_ text: String) -> Bool {
-        ["This message was deleted", "This message was deleted.", "You deleted this message", "You deleted this message."].contains(text)
-    }
-
-    static func isGroupNotice(_ text: String) -> Bool {
-        ["created group", "created this group", " added ", " left", " removed ", "changed the subject", "changed this group",
-         "changed the group", "joined using this group", "group description"].contains { text.contains($0) }
     }
 }
