@@ -39,12 +39,15 @@ final class GenerationCommandTests: XCTestCase {
 
     /// A session on its own workspace with the history imported, the tiny model as `tiny`
     /// and a sampler `short` that writes at most 6 tokens a turn.
-    func session(_ name: String = "ws") throws -> (Workbench, CapturedOutput) {
+    /// A workspace with the history imported; `objects`: with the model `tiny` and sampler `short`.
+    func session(_ name: String = "ws", objects: Bool = true) throws -> (Workbench, CapturedOutput) {
         let output = CapturedOutput()
         let bench = Workbench(workspacePath: directory + "/" + name, output: output)
         try bench.execute(line: "import \(exportPath) me=\"Sam Rivera\" timezone=UTC")
-        try bench.execute(line: "model tiny \(modelPath)")
-        try bench.execute(line: "sampler short max_tokens=6 temperature=1.5")
+        if objects {
+            try bench.execute(line: "model tiny \(modelPath)")
+            try bench.execute(line: "sampler short max_tokens=6 temperature=1.5")
+        }
         _ = output.take()
         return (bench, output)
     }
@@ -260,16 +263,21 @@ final class GenerationCommandTests: XCTestCase {
         try bench.execute(line: "record stop")
         _ = output.take()
         let file = try SessionFile.parse(try String(contentsOfFile: path, encoding: .utf8), path: path)
-        XCTAssertEqual(file.commands.map(\.text).dropFirst(), [
+        // The recording first recreates the model and sampler in use, then the chat.
+        let texts = file.commands.map(\.text)
+        let start = try XCTUnwrap(texts.firstIndex { $0.hasPrefix("chat ") })
+        XCTAssertTrue(texts[..<start].contains { $0.hasPrefix("model tiny ") }, "\(texts)")
+        XCTAssertTrue(texts[..<start].contains("sampler short temperature=1.5 max_tokens=6"), "\(texts)")
+        XCTAssertEqual(Array(texts[start...]), [
             "chat as=\"Alex Chen\" model=tiny sampler=short seed=9", "hi", "\\# not a comment", "\\| nor output", "/undo",
             "again", "/retry", "/save", "/end",
         ])
-        XCTAssertEqual(file.commands[5].output, ["took back \"| nor output\" and the answer; 4 turns left"])
-        XCTAssertEqual(file.commands[8].output, ["saved as generation 1"])
-        XCTAssertEqual(file.commands[9].output, ["chat with Alex Chen ended: 6 turns, saved"])
+        XCTAssertEqual(file.commands[start + 4].output, ["took back \"| nor output\" and the answer; 4 turns left"])
+        XCTAssertEqual(file.commands[start + 7].output, ["saved as generation 1"])
+        XCTAssertEqual(file.commands[start + 8].output, ["chat with Alex Chen ended: 6 turns, saved"])
 
-        // Another session with the same history replays it to the same output.
-        let (replaying, replayed) = try session("ws2")
+        // A session with the same history and no objects replays it to the same output.
+        let (replaying, replayed) = try session("ws2", objects: false)
         try replaying.execute(line: "run --check \(path)")
         XCTAssertTrue(replayed.take().hasSuffix("every output matches the recording\n"))
         XCTAssertNil(replaying.lineModePrompt)

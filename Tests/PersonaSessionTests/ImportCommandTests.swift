@@ -31,7 +31,7 @@ final class ImportCommandTests: XCTestCase {
     let photo: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0xFF, 0xD9]
 
     func testFolderSkipsFilesThatAreNotExportsInOneLine() throws {
-        try write(Array("[01/02/2024, 10:00:00] Ines Duarte: hi\n[01/02/2024, 10:01:00] Teo Lund: hey\n".utf8),
+        try write(Array("[25/02/2024, 10:00:00] Ines Duarte: hi\n[25/02/2024, 10:01:00] Teo Lund: hey\n".utf8),
                   to: "exports/WhatsApp Chat with Ines Duarte.txt")
         try write(Array("timestamp,conversation,sender,text\n2024-05-01T09:00:00Z,Juno,Juno Park,morning\n".utf8), to: "exports/juno.csv")
         try write(Array("My exports, 2024.\nThe photos are from the trip.\n".utf8), to: "exports/README.txt")

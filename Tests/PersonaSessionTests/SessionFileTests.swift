@@ -55,7 +55,7 @@ final class SessionFileTests: XCTestCase {
         XCTAssertEqual(n.normalise("scratch '/tmp/abc/def.txt' done"), "scratch '<tmp>' done")
         XCTAssertEqual(n.normalise("a    b   "), "a b")
         // Save times are the clock's; message times (to the minute) are data.
-        XCTAssertEqual(n.normalise("generation 3: conversation, 2026-12-06 04:20:11 UTC"), "generation 3: conversation, <clock>")
+        XCTAssertEqual(n.normalise("generation 3: conversation, 2026-12-06 04:20:11 UTC"), "generation <id>: conversation, <clock>")
         XCTAssertEqual(n.normalise("1  2026-12-06T04:20:11Z  conversation"), "1 <clock> conversation")
         XCTAssertEqual(n.normalise("2024-03-01 12:05 Alex Chen: hi"), "2024-03-01 12:05 Alex Chen: hi")
         // Counts, losses and words stay as they are.

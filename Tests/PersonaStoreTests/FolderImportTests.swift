@@ -43,7 +43,7 @@ final class FolderImportTests: StoreTestCase {
         }
         XCTAssertEqual(try store.database.scalarInt("SELECT COUNT(*) FROM imports"), 0)
         // Named on its own, the same file is an error that says how to force a format.
-        assertStoreError(["README.txt", "cannot detect the format", "--format"]) { _ = try store.importFile(readme, options: options()) }
+        assertStoreError(["README.txt", "cannot detect the format", "give format="]) { _ = try store.importFile(readme, options: options()) }
         assertStoreError(["IMG-20240101-WA0001.jpg", "cannot detect the format"]) { _ = try store.importFile(photo, options: options()) }
         assertStoreError(["notes.txt", "the file is empty"]) { _ = try store.importFile(empty, options: options()) }
         assertStoreError(["photos.zip", "no chat text"]) { _ = try store.importFile(zippedPhotos, options: options()) }

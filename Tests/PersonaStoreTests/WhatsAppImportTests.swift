@@ -103,7 +103,7 @@ final class WhatsAppImportTests: StoreTestCase {
         let empty = try write("", to: "empty.txt")
         assertStoreError([empty, "empty"]) { _ = try store.importFile(empty, options: options()) }
         let unknown = try write("just some notes\nnothing here\n", to: "notes.txt")
-        assertStoreError(["cannot detect the format of \(unknown)", "--format"]) { _ = try store.importFile(unknown, options: options()) }
+        assertStoreError(["cannot detect the format of \(unknown)", "give format="]) { _ = try store.importFile(unknown, options: options()) }
         assertStoreError([unknown, "no WhatsApp message lines"]) { _ = try store.importFile(unknown, options: options(format: .whatsapp)) }
         let latin1 = try write(Data([0x5B] + Array("01/02/2024, 10:00:00] Ines: caf".utf8) + [0xE9, 0x0A]), to: "latin1.txt")
         assertStoreError([latin1, "byte 32", "not UTF-8"]) { _ = try store.importFile(latin1, options: options(format: .whatsapp)) }
