@@ -119,7 +119,7 @@ extension CommandTable {
             }
             ctx.printTable(rows, rightAligned: [0, 5, 9])
             if rows.count - 1 < total { ctx.print("(the last \(rows.count - 1) of \(total); last=0 lists all)") }
-        },
+        }.readingOnly,
         CommandSpec("generation show", summary: "Show one saved generation: its settings, seed, checks and text",
                     examples: ["generation show 1"],
                     arguments: [.positional("id", .int, "the generation's number (from 'generations')")]) { ctx in
@@ -144,7 +144,7 @@ extension CommandTable {
             } else {
                 for t in g.turns { ctx.print("\(t.sender): \(t.text)") }
             }
-        },
+        }.readingOnly,
         CommandSpec("generations export", summary: "Write the saved conversations as JSONL, one conversation a line",
                     details: """
                     Each line: {"id", "as", "with", "model", "adapter", "sampler", "settings", "seed", "turns": [{"sender", "text"}]}. \
