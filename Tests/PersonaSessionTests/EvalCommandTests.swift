@@ -131,7 +131,7 @@ final class EvalCommandTests: XCTestCase {
 
     func testSweepResumesWithoutRepeatingFinishedPoints() throws {
         bench.progress = CancelAt("point 2/2", bench.cancellation)
-        let interrupted = try run("sweep s on=tiny over=\"lr=1e-3,2e-3 steps=2\" metric=loss n=1 turns=2 sampler=short model=base targets=q,v")
+        let interrupted = try run("sweep s on=tiny over \"lr=1e-3,2e-3 steps=2\" metric=loss n=1 turns=2 sampler=short model=base targets=q,v")
         XCTAssertTrue(interrupted.contains("point 1/2 lr=1e-3 steps=2: 2 steps, loss"), interrupted)
         XCTAssertTrue(interrupted.contains("point 2/2 lr=2e-3 steps=2: stopped after 0 steps; 'sweep continue s' resumes"), interrupted)
         bench.progress = SilentProgress()

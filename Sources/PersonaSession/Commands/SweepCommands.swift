@@ -187,7 +187,29 @@ enum SweepRunner {
 }
 
 extension CommandTable {
-    static let sweepCommands: [CommandSpec] = [
+    /// `sweep NAME over "lr=… rank=…"` as the issue writes it: the word `over` followed by
+    /// the space is read as `over="…"` (a quoted space holds '=' and would otherwise be
+    /// taken for a `lr=` argument), then the words are parsed as usual.
+    static var sweepCommands: [CommandSpec] {
+        var entry = sweepSpecs[0]
+        let parsed = sweepSpecs[0]
+        entry.takesRawWords = true
+        entry.run = { raw in
+            var words: [String] = []
+            var i = 0
+            while i < raw.words.count {
+                if raw.words[i] == "over", i + 1 < raw.words.count {
+                    words.append("over=" + raw.words[i + 1]); i += 2
+                } else {
+                    words.append(raw.words[i]); i += 1
+                }
+            }
+            try parsed.run(CommandContext(bench: raw.bench, arguments: try Arguments(words: words, spec: parsed), command: parsed, words: words))
+        }
+        return [entry] + sweepSpecs.dropFirst()
+    }
+
+    static let sweepSpecs: [CommandSpec] = [
         CommandSpec("sweep", summary: "Train and evaluate a fresh adapter for each point of a grid (or N random points), and rank them",
                     details: """
                     over= names the parameters and their values: lr, rank, alpha, steps, batch (others keep train's defaults). \
@@ -199,7 +221,7 @@ extension CommandTable {
                     repeating finished points. At the end: the points sorted by the metric, the best one (loaded as an adapter), \
                     and the mean of the metric for each value of each parameter.
                     """,
-                    examples: ["sweep lrs on=chats over=\"lr=1e-4,3e-4,1e-3 rank=8,16 steps=200,400\" metric=attribution n=5",
+                    examples: ["sweep lrs on=chats over \"lr=1e-4,3e-4,1e-3 rank=8,16 steps=200,400\" metric=attribution n=5",
                                "sweep quick on=chats --over \"lr=3e-4,1e-3 steps=100\" metric=loss halving=on budget=2h"],
                     arguments: [
                         .positional("name", .string, "the sweep's name"),
