@@ -12,6 +12,9 @@ import PersonaTrain
 final class EvalAreaState {
     var records: EvalRecords?
     var readAnswer: () -> String? = { Swift.readLine(strippingNewline: true) }
+    /// The base model's held-out loss per conversation, by model and dataset contents: it is
+    /// the same for every adapter, so a session (a sweep above all) computes it once.
+    var baseLosses: [String: [String: Double]] = [:]
 }
 
 extension CommandContext {
@@ -93,7 +96,7 @@ enum EvalRunner {
         // Held-out loss: each conversation's test chunks once per model; a person's figure is
         // over the chunks of their conversations (the owner's over all of them), weighted by
         // counted tokens.
-        let losses = try timed("loss") { try heldOutLosses(ctx, frozen: frozen, adapter: adapter, dataset: dataset) }
+        let losses = try timed("loss") { try heldOutLosses(ctx, frozen: frozen, modelKey: modelKey, adapter: adapter, dataset: dataset) }
         func loss(of person: String, base: Bool) -> Double? {
             var total = 0.0, weight = 0.0
             for partner in real.partners(of: person) {
@@ -174,7 +177,7 @@ enum EvalRunner {
 
     /// Mean held-out loss of base and adapter per contact's conversation, with the counted
     /// tokens as weight.
-    static func heldOutLosses(_ ctx: CommandContext, frozen: FrozenLlama, adapter: LoRAAdapter,
+    static func heldOutLosses(_ ctx: CommandContext, frozen: FrozenLlama, modelKey: String, adapter: LoRAAdapter,
                               dataset: Dataset) throws -> [String: (base: Double, adapter: Double, weight: Double)] {
         let test = dataset.chunks(split: .test).filter { $0.tokens.count >= 2 && $0.countedTokens > 0 }
         guard !test.isEmpty else { return [:] }
@@ -185,12 +188,17 @@ enum EvalRunner {
         var out: [String: (base: Double, adapter: Double, weight: Double)] = [:]
         var contacts: [String] = []
         for c in test where !contacts.contains(c.personName) { contacts.append(c.personName) }
+        let cacheKey = modelKey + "\u{1}" + dataset.name + "\u{1}" + dataset.contentDigest
+        var base = ctx.evalArea.baseLosses[cacheKey] ?? [:]
         for contact in contacts {
             try ctx.cancellation.check()
             let examples = test.filter { $0.personName == contact }.map(TrainingExample.init)
             let weight = Double(examples.reduce(0) { $0 + $1.countedTokens })
-            out[contact] = (try trainer.evaluate(examples, useAdapter: false), try trainer.evaluate(examples, useAdapter: true), weight)
+            let baseLoss = try base[contact] ?? trainer.evaluate(examples, useAdapter: false)
+            base[contact] = baseLoss
+            out[contact] = (baseLoss, try trainer.evaluate(examples, useAdapter: true), weight)
         }
+        ctx.evalArea.baseLosses[cacheKey] = base
         return out
     }
 
