@@ -90,6 +90,9 @@ public enum EvalRendering {
     /// Notes under a person's table: the caricature warning and the copies.
     public static func personNotes(_ p: PersonEvaluation) -> [String] {
         var notes: [String] = []
+        if p.ceiling.messages == 0 {
+            notes.append("note: \(p.person) has no held-out messages in this dataset: there is no ceiling to read attribution against.")
+        }
         if p.looksLikeCaricature {
             notes.append(String(format: "note: attribution is more than %.0f points above the ceiling: not a success but the mark of a caricature "
                                 + "(the model overusing %@'s stereotyped phrases); read it with distinct-n and loops.",

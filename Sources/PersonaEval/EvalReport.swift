@@ -74,9 +74,10 @@ public struct PersonEvaluation: Equatable, Sendable, Codable {
     /// it reads as a caricature rather than a success.
     public static let caricatureMargin = 0.10
 
+    /// Only where there was a ceiling to measure (held-out messages of the person).
     public var looksLikeCaricature: Bool {
-        attribution.perConversation > ceiling.perConversation + PersonEvaluation.caricatureMargin
-            || attribution.perMessage > ceiling.perMessage + PersonEvaluation.caricatureMargin
+        ceiling.messages > 0 && attribution.messages > 0 && (attribution.perConversation > ceiling.perConversation + PersonEvaluation.caricatureMargin
+            || attribution.perMessage > ceiling.perMessage + PersonEvaluation.caricatureMargin)
     }
 }
 

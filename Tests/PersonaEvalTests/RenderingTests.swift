@@ -32,6 +32,10 @@ final class RenderingTests: XCTestCase {
         let fine = Self.person(attribution: 0.85, ceiling: 0.8, length: 24, loss: 1, copies: 0.01)
         XCTAssertFalse(fine.looksLikeCaricature)
         XCTAssertEqual(EvalRendering.personNotes(fine), [])
+        var unmeasured = caricature
+        unmeasured.ceiling.messages = 0
+        XCTAssertFalse(unmeasured.looksLikeCaricature)
+        XCTAssertTrue(EvalRendering.personNotes(unmeasured)[0].contains("no ceiling"))
     }
 
     func testCompareMarksTheFigureCloserToTheReferenceOrLower() throws {
