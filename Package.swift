@@ -38,9 +38,10 @@ let package = Package(
         .target(name: "PersonaSample", dependencies: ["PersonaCore", "PersonaTensor", "PersonaText", "PersonaModel", "PersonaData"], swiftSettings: numerics),
         .target(name: "PersonaTrain", dependencies: ["PersonaCore", "PersonaTensor", "PersonaStore", "PersonaModel", "PersonaData", "COpenBLAS"], swiftSettings: numerics),
         .target(name: "PersonaInspect", dependencies: ["PersonaCore", "PersonaTensor", "PersonaText", "PersonaModel"], swiftSettings: nativeCPU),
+        .target(name: "PersonaEval", dependencies: ["PersonaData", "PersonaSample"], swiftSettings: nativeCPU),
         .target(name: "PersonaSession", dependencies: [
             "PersonaCore", "PersonaTensor", "PersonaText", "PersonaStore", "PersonaData",
-            "PersonaModel", "PersonaSample", "PersonaTrain", "PersonaInspect", "CEditLine",
+            "PersonaModel", "PersonaSample", "PersonaTrain", "PersonaInspect", "PersonaEval", "CEditLine",
         ], swiftSettings: nativeCPU),
         .executableTarget(name: "persona", dependencies: ["PersonaSession"], swiftSettings: nativeCPU),
 
@@ -55,6 +56,7 @@ let package = Package(
         .testTarget(name: "PersonaSampleTests", dependencies: ["PersonaSample", "PersonaTestSupport"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaTrainTests", dependencies: ["PersonaTrain", "PersonaTestSupport"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaInspectTests", dependencies: ["PersonaInspect", "PersonaTestSupport"], swiftSettings: nativeCPU),
+        .testTarget(name: "PersonaEvalTests", dependencies: ["PersonaEval", "PersonaData", "PersonaSample", "PersonaTestSupport"], swiftSettings: nativeCPU),
         .testTarget(name: "PersonaSessionTests", dependencies: ["PersonaSession", "PersonaTestSupport"], swiftSettings: nativeCPU),
     ],
     swiftLanguageModes: [.v5]

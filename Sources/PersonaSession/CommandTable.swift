@@ -17,6 +17,7 @@ public enum CommandTable {
         ("inspection", inspectCommands),
         ("sampling", sampleCommands),
         ("training", trainCommands),
+        ("evaluation", evalCommands),
         ("benchmarks", benchCommands),
     ]
 
