@@ -58,6 +58,8 @@ final class SessionFileTests: XCTestCase {
         XCTAssertEqual(n.normalise("generation 3: conversation, 2026-12-06 04:20:11 UTC"), "generation <id>: conversation, <clock>")
         XCTAssertEqual(n.normalise("1  2026-12-06T04:20:11Z  conversation"), "1 <clock> conversation")
         XCTAssertEqual(n.normalise("2024-03-01 12:05 Alex Chen: hi"), "2024-03-01 12:05 Alex Chen: hi")
+        XCTAssertEqual(n.normalise("saved as eval 12"), "saved as eval <id>")
+        XCTAssertEqual(n.normalise("saved as blind test 3"), "saved as blind test <id>")
         // Counts, losses and words stay as they are.
         XCTAssertEqual(n.normalise("step 3 loss 2.4567 steps=50 v2 3 sessions"), "step 3 loss 2.4567 steps=50 v2 3 sessions")
     }

@@ -16,8 +16,8 @@ import Foundation
 /// 5. Runs of spaces count as one space and trailing spaces are ignored, so that a table
 ///    whose columns widen with a changed figure still compares equal.
 /// 6. Ids the workspace hands out in order, which depend on its history rather than on
-///    the session (`saved as generation 6`, `run 3: adapter ed …`, `runs/run-3`), become
-///    `generation <id>`, `run <id>` and `run-<id>`: replaying a session twice in the same
+///    the session (`saved as generation 6`, `run 3: adapter ed …`, `runs/run-3`, `eval 2`,
+///    `blind test 4`), become `generation <id>`, `run <id>`, `run-<id>`, `eval <id>` and `blind test <id>`: replaying a session twice in the same
 ///    workspace numbers its generations and runs on from the first replay.
 ///
 /// Recordings (`record`, `run --update`) already write rule 3's `<workspace>` and `<cwd>`
@@ -62,7 +62,7 @@ public struct OutputNormaliser {
     private static let duration = try! NSRegularExpression(pattern: number + #"\s?(?:ns|µs|us|ms|s|sec|secs|seconds|min|h)\b"#)
     private static let spaces = try! NSRegularExpression(pattern: " {2,}")
     private static let clock = try! NSRegularExpression(pattern: #"(?<!\d)\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z| UTC)?(?!\d)"#)
-    private static let workspaceId = try! NSRegularExpression(pattern: #"\b(generation|run) #?\d+\b"#)
+    private static let workspaceId = try! NSRegularExpression(pattern: #"\b(generation|run|eval|blind test) #?\d+\b"#)
     private static let runFolder = try! NSRegularExpression(pattern: #"\brun-\d+\b"#)
 
     /// The workspace and current folder as placeholders: what a recording writes, so that
@@ -89,9 +89,10 @@ public struct OutputNormaliser {
 
     public func normalise(_ lines: [String]) -> [String] { lines.map(normalise) }
 
-    /// Rule 6: `generation 6` → `generation <id>`, `run 3` → `run <id>`, `run-3` → `run-<id>`.
+    /// Rule 6: `generation 6` → `generation <id>`, `run 3` → `run <id>`, `run-3` → `run-<id>`,
+    /// `eval 2` → `eval <id>`, `blind test 4` → `blind test <id>`.
     static func workspaceIds(in s: String) -> String {
-        guard s.contains("generation") || s.contains("run") else { return s }
+        guard s.contains("generation") || s.contains("run") || s.contains("eval") || s.contains("blind test") else { return s }
         let range = NSRange(s.startIndex..<s.endIndex, in: s)
         let named = workspaceId.stringByReplacingMatches(in: s, range: range, withTemplate: "$1 <id>")
         return replace(runFolder, in: named, with: "run-<id>")
