@@ -19,13 +19,7 @@ final class DurableTrainingTests: XCTestCase {
         try QuantizedBaseTests.writeTinyFloatModel(to: model)
         // The dataset is built in this process: it needs the default model's tokenizer, found
         // from the package root.
-        let bench = Workbench(workspacePath: workspace, output: CapturedOutput())
-        for line in [
-            "set seed=42 threads=2",
-            "demo-data \(directory)/exports",
-            "import \(directory)/exports me=\"Sam Rivera\" timezone=UTC",
-            "dataset build tiny format=transcript max_tokens=64 min_messages=40 since=2024-11-20 imitate=me test_fraction=0.3",
-        ] { try bench.execute(line: line) }
+        _ = try QuantizedBaseTests.tinyDemoSession(directory: directory, workspace: workspace, output: CapturedOutput())
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }

@@ -17,12 +17,8 @@ final class EvalCommandTests: XCTestCase {
         directory = try TestPaths.temporaryDirectory("eval-commands")
         let model = directory + "/tiny-f16.gguf"
         try QuantizedBaseTests.writeTinyFloatModel(to: model)
-        bench = Workbench(workspacePath: directory + "/workspace", output: out)
+        bench = try QuantizedBaseTests.tinyDemoSession(directory: directory, workspace: directory + "/workspace", output: out, imitate: "both")
         for line in [
-            "set seed=42 threads=2",
-            "demo-data \(directory)/exports",
-            "import \(directory)/exports me=\"Sam Rivera\" timezone=UTC",
-            "dataset build tiny format=transcript max_tokens=64 min_messages=40 since=2024-11-20 imitate=both test_fraction=0.3",
             "model base \(model)",
             "adapter ed rank=4 alpha=8 targets=q,v model=base",
             "train tiny steps=2 batch=2 lr=1e-3",

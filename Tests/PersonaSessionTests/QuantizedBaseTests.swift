@@ -46,6 +46,19 @@ final class QuantizedBaseTests: XCTestCase {
         try writer.write(to: path)
     }
 
+    /// A session on a small slice of the demo history (invented exports written into
+    /// `directory`), with the dataset `tiny`: transcript chunks of at most 64 tokens.
+    static func tinyDemoSession(directory: String, workspace: String, output: OutputSink, imitate: String = "me") throws -> Workbench {
+        let bench = Workbench(workspacePath: workspace, output: output)
+        for line in [
+            "set seed=42 threads=2",
+            "demo-data \(directory)/exports",
+            "import \(directory)/exports me=\"Sam Rivera\" timezone=UTC",
+            "dataset build tiny format=transcript max_tokens=64 min_messages=40 since=2024-11-20 imitate=\(imitate) test_fraction=0.3",
+        ] { try bench.execute(line: line) }
+        return bench
+    }
+
     func testQuantizedBaseLoadsShowsMemoryAndTrains() throws {
         let directory = try TestPaths.temporaryDirectory("quantized-base")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -53,13 +66,7 @@ final class QuantizedBaseTests: XCTestCase {
         try Self.writeTinyFloatModel(to: model)
         try Self.writeTinyFloatModel(to: odd, dFF: 96)
         let out = CapturedOutput()
-        let bench = Workbench(workspacePath: directory + "/workspace", output: out)
-        for line in [
-            "set seed=42 threads=2",
-            "demo-data \(directory)/exports",
-            "import \(directory)/exports me=\"Sam Rivera\" timezone=UTC",
-            "dataset build tiny format=transcript max_tokens=64 min_messages=40 since=2024-11-20 imitate=me test_fraction=0.3",
-        ] { try bench.execute(line: line) }
+        let bench = try Self.tinyDemoSession(directory: directory, workspace: directory + "/workspace", output: out)
         _ = out.take()
 
         try bench.execute(line: "model base \(model) quantize=nf4")
