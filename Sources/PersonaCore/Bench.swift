@@ -29,12 +29,16 @@ public struct BenchResult: Equatable, Sendable {
 }
 
 /// A benchmark's report: printed as a table, or as one JSON object with `--json`:
-/// `{"bench": NAME, "results": [{"name", "value", "unit", "runs", "min", "max"}]}`.
+/// `{"bench": NAME, "results": [{"name", "value", "unit", "runs", "min", "max"}], …}`, where
+/// `machine`'s pairs (the CPU, the vector path, the threads) follow as extra top-level keys.
 public struct BenchReport: Sendable {
     public var bench: String
     public var results: [BenchResult]
-    /// Free-form lines printed under the table (machine, kernel, peer versions); not in JSON.
+    /// Free-form lines printed under the table (kernel, peer versions); not in JSON.
     public var notes: [String]
+    /// Where the figures were measured, as ordered key/value pairs: a line under the table
+    /// and top-level keys of the JSON.
+    public var machine: [(key: String, value: String)] = []
 
     public init(bench: String, results: [BenchResult] = [], notes: [String] = []) {
         self.bench = bench; self.results = results; self.notes = notes
@@ -49,7 +53,8 @@ public struct BenchReport: Sendable {
         let items = results.map { r in
             "{\"name\": \(jsonString(r.name)), \"value\": \(number(r.value)), \"unit\": \(jsonString(r.unit)), \"runs\": \(r.runs), \"min\": \(number(r.min)), \"max\": \(number(r.max))}"
         }
-        return "{\"bench\": \(jsonString(bench)), \"results\": [\(items.joined(separator: ", "))]}"
+        let extra = machine.map { ", \(jsonString($0.key)): \(jsonString($0.value))" }.joined()
+        return "{\"bench\": \(jsonString(bench)), \"results\": [\(items.joined(separator: ", "))]\(extra)}"
     }
 
     public func table() -> String {
@@ -64,6 +69,7 @@ public struct BenchReport: Sendable {
         var lines = ["bench \(bench)"]
         lines.append(contentsOf: TextTable.render(rows, rightAligned: [1, 3, 4, 5]))
         lines.append(contentsOf: notes)
+        if !machine.isEmpty { lines.append("measured on: " + machine.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) }
         return lines.joined(separator: "\n")
     }
 }

@@ -64,6 +64,15 @@ final class BenchReportTests: XCTestCase {
         let results = object["results"] as! [[String: Any]]
         XCTAssertEqual(results[0]["value"] as? Double, 2.5)
         XCTAssertEqual(results[0]["unit"] as? String, "s")
+
+        // Where it was measured: extra top-level keys, and one line under the table.
+        var report = BenchReport(bench: "x", results: [r])
+        report.machine = [("cpu", "Intel(R) Xeon(R) Processor"), ("vector_path", "AVX-512 (16 float lanes)"), ("threads", "2")]
+        let withMachine = try! JSONSerialization.jsonObject(with: Data(report.json().utf8)) as! [String: Any]
+        XCTAssertEqual(withMachine["cpu"] as? String, "Intel(R) Xeon(R) Processor")
+        XCTAssertEqual(withMachine["threads"] as? String, "2")
+        XCTAssertEqual((withMachine["results"] as? [[String: Any]])?.count, 1)
+        XCTAssertTrue(report.table().hasSuffix("measured on: cpu Intel(R) Xeon(R) Processor, vector_path AVX-512 (16 float lanes), threads 2"))
     }
 
     func testJSONStringEscapes() {

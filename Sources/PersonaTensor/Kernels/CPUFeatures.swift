@@ -32,6 +32,9 @@ public enum CPUFeatures {
                                                      vnni: persona_cpu_has_avx512_vnni() != 0,
                                                      avx2: persona_cpu_has_avx2() != 0) }
 
+    /// Whether this CPU has AVX2 with FMA and F16C (and the OS saves the ymm registers).
+    public static var cpuHasAVX2: Bool { persona_cpu_has_avx2() != 0 }
+
     /// The widest float vector the kernels use on this build: 16 lanes with AVX-512, 8 with AVX2.
     public static var vectorPath: String {
         persona_built_for_avx512() != 0 ? "AVX-512 (16 float lanes)" : persona_built_for_avx2() != 0 ? "AVX2 (8 float lanes)" : "portable SIMD"
